@@ -1,0 +1,1 @@
+"""dxkb HTTP API: one ASGI app serving /graphql (frontends), /sparql (researchers) and /healthz."""

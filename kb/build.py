@@ -1,0 +1,204 @@
+"""`dxkb build`: validate the sources, reason, derive, check, and write the Oxigraph store atomically.
+
+A store folder holds ``builds/<id>/`` databases and a ``current`` symlink. A build writes a new database next to
+the live one and only then swaps the link (rename(2) is atomic), so a failed or interrupted build leaves the
+previous store exactly as it was.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import math
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, RDF, XSD
+
+from kb import __version__, sparql
+from kb.errors import BuildError
+from kb.modules import OPTIONAL_SOURCES, load_graph, iter_sources
+from kb.progress import Steps
+from kb.reasoning import ReasoningError, reason
+from kb.store import CURRENT_LINK, wrap
+from kb.validation import check_shapes
+
+DXKB = "https://w3id.org/dxkb/vocab#"
+BUILD_INFO = URIRef("https://w3id.org/dxkb/build")
+
+
+@dataclass
+class BuildReport:
+    location: str
+    triples: int
+    inferred: int
+    sources: list[str]
+    seconds: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def populate(store: ox.Store, *, extra_modules: list[Path] | None = None, include: tuple[str, ...] = (),
+             steps: Steps | None = None) -> BuildReport:
+    """Fill an empty pyoxigraph store with the validated, reasoned and derived knowledge base."""
+    steps = steps or Steps(enabled=False)
+    unknown = [name for name in include if name not in OPTIONAL_SOURCES]
+    if unknown:
+        raise BuildError(f"unknown source(s) {', '.join(unknown)} (available: {', '.join(sorted(OPTIONAL_SOURCES)) or 'none'})")
+    paths = list(iter_sources(extra_modules))
+    with steps.step("parse ontology and curated modules"):
+        curated = load_graph(paths)
+    with steps.step("SHACL validation"):
+        check_shapes(curated)
+    with steps.step("OWL reasoning (HermiT)"):
+        try:
+            inferences = reason(curated)
+        except ReasoningError as error:
+            raise BuildError(str(error)) from error
+    with steps.step("load into Oxigraph"):
+        store.bulk_load((curated + inferences.graph).serialize(format="nt", encoding="utf-8"),
+                        format=ox.RdfFormat.N_TRIPLES)
+    notes: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="dxkb-import-") as scratch:
+        for name in include:
+            with steps.step(f"import {name}"):
+                target = Path(scratch) / f"{name}.nt"
+                notes.append(OPTIONAL_SOURCES[name]()(target))
+                store.bulk_load(path=str(target), format=ox.RdfFormat.N_TRIPLES)
+    graph = wrap(store)
+    with steps.step("derive log-frequencies and specificity weights"):
+        store.extend(_derived_quads(graph))
+    with steps.step("quality checks (queries/checks)"):
+        run_checks(graph)
+    sources = [str(p.name) for p in paths] + list(include)
+    store.extend(_build_info_quads(sources, notes))
+    return BuildReport(location="", triples=len(store), inferred=len(inferences.graph), sources=sources,
+                       seconds=steps.seconds, notes=notes)
+
+
+def run_checks(graph: Graph) -> None:
+    """Every queries/checks/*.rq names what it forbids; any row it returns stops the build."""
+    failures = []
+    for name in sparql.names("checks"):
+        rows = sparql.select(graph, name)
+        if rows:
+            example = ", ".join(f"{k}={v}" for k, v in rows[0].items())
+            failures.append(f"{name} ({len(rows)} row(s), e.g. {example})")
+    if failures:
+        raise BuildError("quality checks failed: " + "; ".join(failures))
+
+
+def _derived_quads(graph: Graph) -> list[ox.Quad]:
+    quads: list[ox.Quad] = []
+    log_f, log_c = ox.NamedNode(DXKB + "logFrequency"), ox.NamedNode(DXKB + "logComplement")
+    for row in sparql.select(graph, "build/association_frequencies"):
+        f = float(row["frequency"])
+        node = ox.NamedNode(row["association"])
+        if f > 0:
+            quads.append(ox.Quad(node, log_f, ox.Literal(repr(math.log(f)), datatype=ox.NamedNode(str(XSD.double)))))
+        if f < 1:
+            quads.append(ox.Quad(node, log_c, ox.Literal(repr(math.log(1 - f)), datatype=ox.NamedNode(str(XSD.double)))))
+    parents: dict[str, set[str]] = {}
+    for row in sparql.select(graph, "build/finding_edges"):
+        parents.setdefault(row["finding"], set())
+        if row["parent"]:
+            parents[row["finding"]].add(row["parent"])
+    descendants: dict[str, int] = {f: 0 for f in parents}
+    ancestors: dict[str, set[str]] = {}
+
+    def ancestors_of(term: str, trail: frozenset[str] = frozenset()) -> set[str]:
+        if term not in ancestors:
+            found: set[str] = set()
+            for parent in parents.get(term, ()):
+                if parent not in trail:
+                    found.add(parent)
+                    found |= ancestors_of(parent, trail | {term})
+            ancestors[term] = found
+        return ancestors[term]
+
+    for term in parents:
+        for ancestor in ancestors_of(term):
+            if ancestor in descendants:
+                descendants[ancestor] += 1
+    total = max(len(parents), 1)
+    log_s = ox.NamedNode(DXKB + "logSpecificity")
+    for term, count in descendants.items():
+        value = math.log((count + 1) / total)
+        quads.append(ox.Quad(ox.NamedNode(term), log_s, ox.Literal(repr(value), datatype=ox.NamedNode(str(XSD.double)))))
+    return quads
+
+
+def _build_info_quads(sources: list[str], notes: list[str]) -> list[ox.Quad]:
+    node = ox.NamedNode(str(BUILD_INFO))
+    quads = [
+        ox.Quad(node, ox.NamedNode(str(RDF.type)), ox.NamedNode(DXKB + "BuildInfo")),
+        ox.Quad(node, ox.NamedNode(str(DCTERMS.created)),
+                ox.Literal(datetime.now(timezone.utc).isoformat(timespec="seconds"), datatype=ox.NamedNode(str(XSD.dateTime)))),
+        ox.Quad(node, ox.NamedNode(str(DCTERMS.hasVersion)), ox.Literal(__version__)),
+    ]
+    quads += [ox.Quad(node, ox.NamedNode(str(DCTERMS.source)), ox.Literal(s)) for s in sources]
+    quads += [ox.Quad(node, ox.NamedNode(DXKB + "dataVersion"), ox.Literal(n)) for n in notes if n]
+    return quads
+
+
+def build_in_memory(include: tuple[str, ...] = (), extra_modules: list[Path] | None = None) -> ox.Store:
+    store = ox.Store()
+    populate(store, include=include, extra_modules=extra_modules)
+    return store
+
+
+def build(folder: str | Path, *, include: tuple[str, ...] = (), extra_modules: list[Path] | None = None,
+          progress: bool = True) -> BuildReport:
+    """Build into ``folder/builds/<new>`` and swap ``folder/current`` to it only when everything succeeded."""
+    root = Path(folder).expanduser()
+    try:
+        (root / "builds").mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise BuildError(f"cannot create the store folder {root}: {error.strerror}") from error
+    steps = Steps(enabled=progress)
+    with open(root / ".lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BuildError(f"another build is writing {root}") from None
+        _remove_stale(root)
+        target = Path(tempfile.mkdtemp(prefix=time.strftime("%Y%m%dT%H%M%S-"), suffix=".building", dir=root / "builds"))
+        try:
+            store = ox.Store(str(target))
+            report = populate(store, include=include, extra_modules=extra_modules, steps=steps)
+            with steps.step("flush and optimise"):
+                store.flush()
+                store.optimize()
+            del store
+            final = target.with_suffix("")
+            target.rename(final)
+            _swap_current(root, final)
+        except BaseException:
+            shutil.rmtree(target, ignore_errors=True)
+            raise
+        _remove_stale(root)
+    report.location = str(root)
+    report.seconds = steps.seconds
+    return report
+
+
+def _swap_current(root: Path, build_dir: Path) -> None:
+    temporary = root / f".{CURRENT_LINK}.{os.getpid()}"
+    if temporary.is_symlink() or temporary.exists():
+        temporary.unlink()
+    temporary.symlink_to(build_dir.relative_to(root))
+    os.replace(temporary, root / CURRENT_LINK)
+
+
+def _remove_stale(root: Path) -> None:
+    """Delete unfinished builds and builds no longer linked as current (never the live one)."""
+    link = root / CURRENT_LINK
+    live = link.resolve() if link.exists() else None
+    for entry in (root / "builds").iterdir():
+        if entry.resolve() != live:
+            shutil.rmtree(entry, ignore_errors=True)

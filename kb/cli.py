@@ -1,0 +1,185 @@
+"""The `dxkb` command: build, query, diagnose, serve. Errors are one line on stderr and a non-zero exit."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Callable, Optional, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from kb.errors import DxkbError
+from kb.settings import Settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="dxkb: an open diagnostic knowledge graph (decision support, not a diagnosis).")
+out = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+StoreOption = typer.Option(None, "--store", help="Store folder, memory:, or http(s) SPARQL endpoint [env DXKB_STORE]")
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        return Settings.from_env(**overrides)
+    except ValueError as error:
+        raise DxkbError(str(error)) from error
+
+
+def _guard(action: Callable[[], T]) -> T:
+    """Run a command body; known failures become one line and exit code 1 (130 when interrupted)."""
+    from kb.sparql import QueryError
+    from kb.store import StoreError
+
+    try:
+        return action()
+    except (DxkbError, QueryError, StoreError, OSError) as error:
+        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        err.print(f"[red]error:[/red] {message}", highlight=False, markup=True, soft_wrap=True)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        err.print("[red]interrupted[/red]; nothing was changed")
+        raise typer.Exit(130) from None
+
+
+@app.command()
+def build(
+    store: Optional[str] = StoreOption,
+    without: list[str] = typer.Option([], "--without", help="Leave out an optional source (e.g. hpo)"),
+    module: list[Path] = typer.Option([], "--module", help="An extra curated module (Turtle) to include"),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress display"),
+) -> None:
+    """Validate (SHACL, OWL reasoner), materialise inferences and write the store atomically."""
+    from kb.build import build as run_build
+    from kb.store import StoreLocation
+
+    def body() -> None:
+        settings = _settings(store=store)
+        location = StoreLocation.parse(settings.store)
+        if location.kind != "oxigraph":
+            raise DxkbError(f"dxkb build writes an embedded store folder, not {location.target!r} (see `dxkb push`)")
+        include = tuple(m for m in settings.build_modules if m not in without)
+        unknown = [w for w in without if w not in settings.build_modules]
+        if unknown:
+            raise DxkbError(f"--without {', '.join(unknown)}: not a source of this build (sources: {', '.join(settings.build_modules) or 'none'})")
+        report = run_build(location.target, include=include, extra_modules=list(module), progress=not quiet)
+        err.print(f"built {report.location}: {report.triples:,} triples ({report.inferred} inferred) from {', '.join(report.sources)}")
+
+    _guard(body)
+
+
+class Format(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+@app.command()
+def query(
+    file: Path = typer.Argument(..., help="A SPARQL query file (.rq)"),
+    store: Optional[str] = StoreOption,
+    fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json"),
+) -> None:
+    """Run any SPARQL query file through rdflib on the configured store."""
+    from kb.sparql import run, to_python
+    from kb.store import open_graph
+
+    def body() -> None:
+        if not file.is_file():
+            raise DxkbError(f"query file not found: {file}")
+        text = file.read_text(encoding="utf-8")
+        settings = _settings(store=store)
+        graph = open_graph(settings.store, user=settings.store_user, password=settings.store_password,
+                           timeout=settings.store_timeout)
+        from rdflib.plugins.sparql.parser import parseQuery
+
+        try:
+            parseQuery(text)
+        except Exception as error:
+            raise DxkbError(f"malformed SPARQL in {file}: {str(error).splitlines()[0]}") from error
+        result = run(graph, text)
+        if result.type == "ASK":
+            rows, columns = [{"ask": bool(result.askAnswer)}], ["ask"]
+        elif result.type in ("CONSTRUCT", "DESCRIBE"):
+            sys.stdout.write(result.graph.serialize(format="turtle"))
+            return
+        else:
+            columns = [str(v) for v in result.vars]
+            rows = [{c: to_python(r[i]) for i, c in enumerate(columns)} for r in result]
+        _print_rows(rows, columns, fmt)
+
+    _guard(body)
+
+
+def _print_rows(rows: list[dict], columns: list[str], fmt: Format) -> None:
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps(rows, default=str, indent=2) + "\n")
+    elif fmt is Format.csv:
+        writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({k: ("" if v is None else v) for k, v in r.items()} for r in rows)
+    else:
+        table = Table(*columns, show_lines=False)
+        for r in rows:
+            table.add_row(*("" if r[c] is None else str(r[c]) for c in columns))
+        out.print(table)
+        err.print(f"{len(rows)} row(s)")
+
+
+@app.command()
+def diagnose(
+    present: list[str] = typer.Option([], "--present", "-p", help="A finding ID that is present (repeatable)"),
+    absent: list[str] = typer.Option([], "--absent", "-a", help="A finding ID that is absent (repeatable)"),
+    limit: int = typer.Option(10, "--limit", help="How many candidates to show"),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
+    store: Optional[str] = StoreOption,
+) -> None:
+    """Rank candidate causes for the findings and propose the next diagnostic steps."""
+    from kb.diagnosis import Observation, Status
+    from kb.report import diagnosis_json, print_diagnosis
+    from kb.service import KnowledgeBase
+
+    def body() -> None:
+        kb = KnowledgeBase(_settings(store=store))
+        observations = [Observation(p, Status.PRESENT) for p in present] + [Observation(a, Status.ABSENT) for a in absent]
+        result = kb.engine.diagnose(observations, limit=limit)
+        if as_json:
+            sys.stdout.write(json.dumps(diagnosis_json(result), indent=2) + "\n")
+        else:
+            print_diagnosis(result, out)
+
+    _guard(body)
+
+
+@app.command()
+def serve(
+    store: Optional[str] = StoreOption,
+    host: Optional[str] = typer.Option(None, "--host", help="Bind address [env DXKB_HOST, default 127.0.0.1]"),
+    port: Optional[int] = typer.Option(None, "--port", help="Port [env DXKB_PORT, default 8000]"),
+    workers: Optional[int] = typer.Option(None, "--workers", help="uvicorn worker processes [env DXKB_WORKERS]"),
+) -> None:
+    """Serve /graphql, /sparql and /healthz with uvicorn; builds the embedded store first if it is missing."""
+    from kb.build import build as run_build
+    from kb.store import CURRENT_LINK, StoreLocation
+
+    def body() -> None:
+        settings = _settings(store=store, host=host, port=port, workers=workers)
+        location = StoreLocation.parse(settings.store)
+        if location.kind == "oxigraph" and not (Path(location.target) / CURRENT_LINK).exists():
+            err.print(f"no knowledge base at {location.target}: building it first")
+            run_build(location.target, include=settings.build_modules, progress=True)
+        from api.server import run
+
+        run(settings)
+
+    _guard(body)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,77 @@
+"""Property-based tests of the ranking (hypothesis), on the real curated store."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kb import sparql
+from kb.curie import to_curie
+from kb.diagnosis import DiagnosisEngine, Observation, Status
+from tests.kb_fixtures import curated_store, engine  # noqa: F401
+
+FINDINGS = ["HP:0000988", "HP:0012378", "HP:0001824", "HP:0002719", "HP:0001871",
+            "DXKB:0000101", "DXKB:0000102", "DXKB:0000103", "DXKB:0000104", "DXKB:0000105"]
+RASH = "HP:0000988"
+
+observation_sets = st.dictionaries(st.sampled_from(FINDINGS), st.sampled_from(list(Status)), min_size=1, max_size=7)
+common = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def _observations(mapping: dict[str, Status]) -> list[Observation]:
+    return [Observation(f, s) for f, s in mapping.items()]
+
+
+@common
+@given(observation_sets)
+def test_probabilities_are_in_range_and_sum_to_at_most_one(engine: DiagnosisEngine, mapping) -> None:
+    d = engine.diagnose(_observations(mapping), limit=100)
+    assert all(0.0 <= c.probability <= 1.0 for c in d.candidates)
+    assert sum(c.probability for c in d.candidates) <= 1.0 + 1e-9
+    assert [c.rank for c in d.candidates] == list(range(1, len(d.candidates) + 1))
+    assert all(a.probability >= b.probability for a, b in zip(d.candidates, d.candidates[1:]))
+    assert all(n.expected_information_gain >= 0 for n in d.next_steps)
+
+
+@common
+@given(observation_sets, st.randoms(use_true_random=False))
+def test_result_does_not_depend_on_input_order(engine: DiagnosisEngine, mapping, rnd) -> None:
+    observations = _observations(mapping)
+    shuffled = observations[:]
+    rnd.shuffle(shuffled)
+    a, b = engine.diagnose(observations, limit=100), engine.diagnose(shuffled + shuffled[:1], limit=100)
+    assert [(c.disease, c.probability) for c in a.candidates] == [(c.disease, c.probability) for c in b.candidates]
+    assert [n.step.id for n in a.next_steps] == [n.step.id for n in b.next_steps]
+    assert a.recommendation == b.recommendation
+
+
+def _annotated(engine: DiagnosisEngine, disease_curie: str, finding: str) -> bool:
+    """Does any annotation of the disease match the finding through the hierarchy (either direction)?"""
+    from rdflib import URIRef
+
+    from kb.curie import to_iri
+
+    rows = sparql.select(engine.graph, "candidates", values={("observed",): [(URIRef(to_iri(finding)),)]})
+    return any(to_curie(r["disease"]) == disease_curie for r in rows)
+
+
+def _has_negations(engine: DiagnosisEngine, finding: str) -> bool:
+    from rdflib import URIRef
+
+    from kb.curie import to_iri
+
+    rows = sparql.select(engine.graph, "candidates", values={("observed",): [(URIRef(to_iri(finding)),)]})
+    return any(r["negated"] for r in rows)
+
+
+@common
+@given(observation_sets.map(lambda m: {**m, RASH: Status.PRESENT}), st.sampled_from(FINDINGS))
+def test_adding_a_finding_a_disease_does_not_have_never_raises_it(engine: DiagnosisEngine, mapping, extra) -> None:
+    if extra in mapping or _has_negations(engine, extra):
+        return  # NOT annotations of other diseases legitimately shift mass (documented in the README)
+    before = engine.diagnose(_observations(mapping), limit=100)
+    after = engine.diagnose(_observations({**mapping, extra: Status.PRESENT}), limit=100)
+    after_p = {c.disease: c.probability for c in after.candidates}
+    for candidate in before.candidates:
+        if not _annotated(engine, candidate.disease, extra):
+            assert after_p.get(candidate.disease, 0.0) <= candidate.probability + 1e-12
