@@ -158,6 +158,43 @@ def diagnose(
 
 
 @app.command()
+def export(
+    output: Path = typer.Argument(..., help="File to write"),
+    fmt: str = typer.Option("nt", "--format", help="nt (N-Triples) or ttl (Turtle)"),
+    store: Optional[str] = StoreOption,
+) -> None:
+    """Write the built graph for a SPARQL server's bulk loader."""
+    from kb.publish import export as run_export
+
+    def body() -> None:
+        count = run_export(_settings(store=store).store, output, fmt)
+        err.print(f"wrote {count:,} triples to {output}")
+
+    _guard(body)
+
+
+@app.command()
+def push(
+    graph_store: str = typer.Option(..., "--graph-store", help="SPARQL 1.1 Graph Store Protocol URL of the server"),
+    update: str = typer.Option(..., "--update", help="SPARQL 1.1 Update URL of the server"),
+    query_url: str = typer.Option(..., "--query", help="SPARQL 1.1 query URL of the server"),
+    graph: str = typer.Option("https://w3id.org/dxkb/graph", "--graph", help="Named graph to replace"),
+    store: Optional[str] = StoreOption,
+) -> None:
+    """Load the built graph into a SPARQL server's named graph, replacing the old one only when complete.
+    Credentials come from DXKB_STORE_USER / DXKB_STORE_PASSWORD."""
+    from kb.publish import push as run_push
+
+    def body() -> None:
+        settings = _settings(store=store)
+        report = run_push(settings.store, graph_store=graph_store, update=update, query=query_url, graph=graph,
+                          user=settings.store_user, password=settings.store_password)
+        err.print(f"pushed {report.triples:,} triples into <{report.graph}> at {report.server}")
+
+    _guard(body)
+
+
+@app.command()
 def serve(
     store: Optional[str] = StoreOption,
     host: Optional[str] = typer.Option(None, "--host", help="Bind address [env DXKB_HOST, default 127.0.0.1]"),

@@ -162,10 +162,11 @@ class DiagnosisEngine:
 
     def _load_steps(self) -> list[Step]:
         steps: dict[str, Step] = {}
+        test_kinds = {row["kindClass"] for row in sparql.select(self.graph, "test_kinds")}
         for row in sparql.select(self.graph, "diagnostic_steps"):
             steps.setdefault(row["step"], Step(
                 id=to_curie(row["step"]), iri=row["step"], label=row["label"], kind=row["kind"],
-                is_test=bool(row["isTest"]),
+                is_test=row["kindClass"] in test_kinds,
                 invasiveness=float(row["invasiveness"]) if row["invasiveness"] is not None else None,
                 cost=float(row["cost"]) if row["cost"] is not None else 1.0,
                 order=int(row["order"]) if row["order"] is not None else 999, definition=row["definition"]))
