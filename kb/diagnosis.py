@@ -144,6 +144,7 @@ class DiagnosisEngine:
         self._lock = threading.Lock()
         self._findings: LabelIndex | None = None
         self._steps: list[Step] | None = None
+        self._priors: dict[str, tuple[float, str | None]] | None = None
 
     # ------------------------------------------------------------------ static parts
     @property
@@ -159,6 +160,15 @@ class DiagnosisEngine:
             if self._steps is None:
                 self._steps = self._load_steps()
             return self._steps
+
+    @property
+    def priors(self) -> dict[str, tuple[float, str | None]]:
+        """Disease IRI -> (prior, source); diseases without one take model.DEFAULT_PRIOR."""
+        with self._lock:
+            if self._priors is None:
+                self._priors = {row["disease"]: (float(row["probability"]), row["source"])
+                                for row in sparql.select(self.graph, "priors")}
+            return self._priors
 
     def _load_steps(self) -> list[Step]:
         steps: dict[str, Step] = {}
@@ -218,7 +228,8 @@ class DiagnosisEngine:
         best_p, best_row, negated_row = -1.0, None, None
         for row in rows:
             if row["negated"]:
-                if row["relation"] in ("exact", "annotated-broader"):
+                if row["relation"] in ("exact", "annotated-broader") and (
+                        negated_row is None or row["annotated"] < negated_row["annotated"]):
                     negated_row = row
                 continue
             frequency = float(row["frequency"]) if row["frequency"] is not None else 0.5
@@ -227,8 +238,8 @@ class DiagnosisEngine:
                 obs_s, ann_s = row["observedSpecificity"], row["annotatedSpecificity"]
                 if obs_s is not None and ann_s is not None:
                     p = frequency * math.exp(min(0.0, float(obs_s) - float(ann_s)))
-            if p > best_p:
-                best_p, best_row = p, row
+            if p > best_p or (p == best_p and best_row is not None and row["annotated"] < best_row["annotated"]):
+                best_p, best_row = p, row  # ties broken by IRI: rows arrive in no particular order
         if best_row is not None:
             return min(max(best_p, model.BACKGROUND_RATE), model.MAX_LIKELIHOOD), best_row, best_row["relation"]
         if negated_row is not None:
@@ -256,38 +267,14 @@ class DiagnosisEngine:
         rows = self._evidence_rows("candidates", present | absent)
         reachable = sorted(d for d, by_obs in rows.items()
                            if any(not r["negated"] for f in present for r in by_obs.get(f, ())))
-        summaries = {row["disease"]: row for row in sparql.select(
-            self.graph, "disease_summaries", values={("disease",): [(URIRef(d),) for d in reachable]})} if reachable else {}
-
         scored: list[tuple[float, Candidate]] = []
+        priors = self.priors
         for disease in reachable:
-            summary = summaries.get(disease, {})
-            prior = float(summary["prior"]) if summary.get("prior") is not None else model.DEFAULT_PRIOR
-            log_score = math.log(prior)
-            candidate = Candidate(disease=to_curie(disease), label=summary.get("label") or to_curie(disease),
-                                  probability=0.0, rank=0, prior=prior, prior_is_default=summary.get("prior") is None,
-                                  prior_source=summary.get("priorSource"), cause_category=summary.get("causeCategory"))
-            for o in obs:
-                finding = iri_of[o.finding]
-                p, row, relation = self._likelihood(rows[disease].get(finding, []))
-                if o.status is Status.PRESENT:
-                    log_score += math.log(p)
-                    ratio = p / model.BACKGROUND_RATE
-                else:
-                    log_score += math.log(1.0 - p)
-                    ratio = (1.0 - p) / (1.0 - model.BACKGROUND_RATE)
-                evidence = Evidence(
-                    finding=o.finding, finding_label=self.findings.by_id[o.finding].label, status=o.status,
-                    likelihood=p, likelihood_ratio=ratio,
-                    frequency=float(row["frequency"]) if row and row["frequency"] is not None else None,
-                    matched=to_curie(row["annotated"]) if row else None, relation=relation,
-                    source=row["source"] if row else None)
-                if ratio > 1.0 + 1e-9:
-                    candidate.supporting.append(evidence)
-                elif ratio < 1.0 - 1e-9:
-                    candidate.opposing.append(evidence)
-            scored.append((log_score, candidate))
-
+            prior, prior_source = priors.get(disease, (model.DEFAULT_PRIOR, None))
+            candidate = Candidate(disease=to_curie(disease), label=to_curie(disease), probability=0.0, rank=0,
+                                  prior=prior, prior_is_default=disease not in priors, prior_source=prior_source,
+                                  cause_category=None)
+            scored.append((math.log(prior) + self._weigh(candidate, rows[disease], obs, iri_of, explain=False), candidate))
         if scored:
             top = max(s for s, _ in scored)
             weights = [math.exp(s - top) for s, _ in scored]
@@ -297,13 +284,47 @@ class DiagnosisEngine:
         ranked = sorted((c for _, c in scored), key=lambda c: (-c.probability, c.disease))
         for i, candidate in enumerate(ranked, start=1):
             candidate.rank = i
+        shown = ranked[:limit]
+        if shown:  # labels, categories and sourced evidence of the candidates shown (same matching, same numbers)
+            shown_iris = [str(to_iri(c.disease)) for c in shown]
+            summaries = {row["disease"]: row for row in sparql.select(
+                self.graph, "disease_summaries", values={("disease",): [(URIRef(d),) for d in shown_iris]})}
+            sourced = self._evidence_rows("evidence", iri_of.values(), shown_iris)
+            for candidate, iri in zip(shown, shown_iris):
+                candidate.label = summaries.get(iri, {}).get("label") or candidate.disease
+                candidate.cause_category = summaries.get(iri, {}).get("causeCategory")
+            for candidate in shown:
+                self._weigh(candidate, sourced[str(to_iri(candidate.disease))], obs, iri_of, explain=True)
 
         red_flags = self._red_flags(sorted(present))
         next_steps = self._next_steps(obs, iri_of, present, ranked)
         recommendation = self._recommend(red_flags, next_steps)
-        return Diagnosis(observations=obs, candidates=ranked[:limit], total_candidates=len(ranked),
+        return Diagnosis(observations=obs, candidates=shown, total_candidates=len(ranked),
                          next_steps=next_steps, red_flags=red_flags, recommendation=recommendation,
                          explanation=self._explain(recommendation, red_flags, next_steps))
+
+    def _weigh(self, candidate: Candidate, rows: dict[str, list[dict]], obs: list[Observation],
+               iri_of: dict[str, str], *, explain: bool) -> float:
+        """Sum of log-likelihoods of the observations for one disease; with `explain`, fill in its evidence."""
+        total = 0.0
+        for o in obs:
+            p, row, relation = self._likelihood(rows.get(iri_of[o.finding], []))
+            if o.status is Status.PRESENT:
+                total += math.log(p)
+                ratio = p / model.BACKGROUND_RATE
+            else:
+                total += math.log(1.0 - p)
+                ratio = (1.0 - p) / (1.0 - model.BACKGROUND_RATE)
+            if not explain or abs(ratio - 1.0) <= 1e-9:
+                continue
+            evidence = Evidence(
+                finding=o.finding, finding_label=self.findings.by_id[o.finding].label, status=o.status,
+                likelihood=p, likelihood_ratio=ratio,
+                frequency=float(row["frequency"]) if row and row["frequency"] is not None else None,
+                matched=to_curie(row["annotated"]) if row else None, relation=relation,
+                source=row.get("source") if row else None)
+            (candidate.supporting if ratio > 1.0 else candidate.opposing).append(evidence)
+        return total
 
     def _red_flags(self, present: list[str]) -> list[RedFlag]:
         if not present:

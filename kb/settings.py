@@ -35,10 +35,12 @@ class Settings:
     max_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 2000
+    graphql_result_cache: bool = True  # serve repeated diagnose requests from memory (bench: compare off)
     sparql_timeout: float = 10.0
     sparql_max_rows: int = 10000
     sparql_allow_service: bool = False
     sparql_workers: int = 2
+    sparql_memory_mb: int = 2048  # address-space cap of each SPARQL worker process; 0 = none
     build_modules: tuple[str, ...] = ("hpo",)  # optional sources included by `dxkb build` (`--without hpo`)
 
     @classmethod
