@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
@@ -11,6 +16,9 @@ from starlette.routing import Route
 
 from kb.service import KnowledgeBase
 from kb.settings import Settings
+
+
+log = logging.getLogger("dxkb.api")
 
 
 def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None) -> Starlette:
@@ -33,7 +41,18 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
     if settings.cors_origins:
         middleware.append(Middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
                                      allow_methods=["GET", "POST", "OPTIONS"], allow_headers=["*"]))
-    app = Starlette(routes=routes, middleware=middleware)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        # Load the label indexes and steps before the first request (in a thread: they are store queries). A store
+        # that does not answer yet must not stop the server: /healthz reports it and requests fail cleanly.
+        try:
+            await run_in_threadpool(kb.warm)
+        except Exception as error:  # noqa: BLE001 - any store failure; logged, the server stays up
+            log.error("could not load the knowledge base indexes at start-up: %s", error)
+        yield
+
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.kb = kb
     app.state.settings = settings
     return app

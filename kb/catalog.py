@@ -27,7 +27,7 @@ class Entry:
 class Match:
     entry: Entry
     matched: str  # the label or synonym that matched
-    rank: int  # 0 label prefix, 1 synonym prefix, 2 word prefix, 3 substring
+    rank: int  # 0 exact label or synonym, 1 label prefix, 2 synonym prefix, 3 word prefix, 4 substring
 
 
 class LabelIndex:
@@ -61,8 +61,8 @@ class LabelIndex:
         return self.by_id.get(curie)
 
     def search(self, text: str | None) -> list[Match]:
-        """Case-insensitive search over labels and synonyms: prefix matches first, then word prefixes, then
-        substrings; ties by label. An empty search lists everything in label order."""
+        """Case-insensitive search over labels and synonyms: exact matches first, then prefixes (labels before
+        synonyms), word prefixes and substrings; ties by label length and label. Empty lists all in label order."""
         needle = (text or "").strip().lower()
         if not needle:
             return [Match(e, e.label, 0) for e in self.entries]
@@ -70,12 +70,14 @@ class LabelIndex:
         for entry, texts in self._texts:
             best: Match | None = None
             for candidate, is_label in texts:
-                if candidate.startswith(needle):
-                    rank = 0 if is_label else 1
+                if candidate == needle:
+                    rank = 0
+                elif candidate.startswith(needle):
+                    rank = 1 if is_label else 2
                 elif f" {needle}" in f" {candidate}".replace("-", " "):
-                    rank = 2
-                elif needle in candidate:
                     rank = 3
+                elif needle in candidate:
+                    rank = 4
                 else:
                     continue
                 if best is None or rank < best.rank:

@@ -209,7 +209,8 @@ class DiagnosisEngine:
             except InvalidCurie:
                 curie = obs.finding
             if curie not in self.findings:
-                unknown[obs.finding] = self.findings.suggest(obs.finding)
+                # fuzzy suggestions cost a scan of every label: only for the first few unknown IDs
+                unknown[obs.finding] = self.findings.suggest(obs.finding) if len(unknown) < 5 else []
                 continue
             status = Status(obs.status)
             if statuses.get(curie, status) != status:

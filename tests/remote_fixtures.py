@@ -19,7 +19,6 @@ import httpx
 import pytest
 
 from kb.publish import export
-from tests.kb_fixtures import curated_store  # noqa: F401
 
 GRAPH = "https://w3id.org/dxkb/graph"
 

@@ -12,7 +12,6 @@ from kb.diagnosis import DiagnosisEngine, Observation, Recommendation, Status
 from kb.publish import PublishError, push
 from kb.remote import RemoteStoreUnavailable
 from kb.store import open_graph
-from tests.kb_fixtures import curated_store  # noqa: F401
 from tests.remote_fixtures import (  # noqa: F401
     GRAPH, curated_export, oxigraph_server, start_oxigraph, store_location, virtuoso_server)
 

@@ -19,7 +19,6 @@ from kb.modules import curated_files, load_graph, ontology_files, source_documen
 from kb.reasoning import reason
 from kb.store import CURRENT_LINK, current_build, open_graph
 from kb.validation import check_shapes
-from tests.kb_fixtures import curated_store  # noqa: F401
 
 DXKB = Namespace("https://w3id.org/dxkb/vocab#")
 ITEM = Namespace("https://w3id.org/dxkb/DXKB_")

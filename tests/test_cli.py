@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.kb_fixtures import curated_store  # noqa: F401
 
 DXKB = [sys.executable, "-m", "kb.cli"]
 

@@ -6,7 +6,7 @@ import pytest
 
 from kb.diagnosis import Diagnosis, DiagnosisEngine, Observation, Recommendation, Status
 from kb.errors import InputError
-from tests.kb_fixtures import curated_store, engine  # noqa: F401  (pytest fixtures)
+from tests.kb_fixtures import engine  # noqa: F401  (pytest fixture; curated_store comes from conftest)
 
 RASH = "HP:0000988"
 RED_FLAGS = ["HP:0012378", "HP:0001824", "HP:0002719"]  # fatigue, weight loss, recurrent infections

@@ -1,9 +1,21 @@
-"""The GraphQL door (Strawberry). Placeholder until the GraphQL issue lands its schema here."""
+"""The GraphQL door for frontends (Strawberry): the contract of shared/DESIGN.md at ``/graphql``.
+
+Modules: ``types`` (the contract), ``resolvers`` (Query: one kb call each, in a worker thread), ``loaders``
+(DataLoaders batching nested look-ups), ``convert`` (kb objects -> GraphQL objects), ``pagination`` (Relay pages),
+``errors`` (extensions.code for every error), ``limits`` (depth/alias/token limits, caches, introspection switch),
+``http`` (GraphQL over HTTP: content negotiation, status codes, clear 4xx answers), ``schema`` (assembly).
+"""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Route
+
+from kb.service import KnowledgeBase
+from kb.settings import Settings
 
 
-def graphql_routes(settings, kb) -> list[BaseRoute]:
-    return []
+def graphql_routes(settings: Settings, kb: KnowledgeBase) -> list[BaseRoute]:
+    from api.graphql.http import GraphQLView
+    from api.graphql.schema import build_schema
+
+    return [Route("/graphql", GraphQLView(build_schema(settings), kb, settings))]

@@ -1,0 +1,140 @@
+"""The Query type: each resolver translates GraphQL arguments into one kb call (in a worker thread) and back."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from api.graphql import convert
+from api.graphql import types as t
+from api.graphql.cache import DiagnosisCache
+from api.graphql.errors import BadUserInput, NotFound
+from api.graphql.pagination import check_search, encode_cursor, page
+from kb.catalog import LabelIndex
+from kb.curie import InvalidCurie, to_curie, to_iri
+from kb.diagnosis import Observation, Status
+from kb.service import KnowledgeBase
+
+MAX_LIMIT = 100
+MAX_FINDINGS = 100  # per diagnose call: more than any patient presents with, few enough to keep a call cheap
+
+
+def _normalise(curie: str) -> str | None:
+    """The canonical CURIE (prefix case fixed), or None when the text is not a CURIE of a known prefix."""
+    try:
+        return to_curie(str(to_iri(curie)))
+    except InvalidCurie:
+        return None
+
+
+def _lookup(index: LabelIndex, what: str, given: str) -> str:
+    """The ID in the index, or NOT_FOUND / BAD_USER_INPUT naming close matches."""
+    curie = _normalise(given)
+    if curie is not None and curie in index:
+        return curie
+    suggestions = index.suggest(given)
+    hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
+    if curie is None:
+        raise BadUserInput(f"id: {given!r} is not a {what} ID (a CURIE such as "
+                           f"{'MONDO:0005059' if what == 'disease' else 'HP:0000988'}){hint}",
+                           argument="id", suggestions={given: suggestions})
+    raise NotFound(f"no {what} with ID {curie!r}{hint}", argument="id", suggestions={given: suggestions})
+
+
+def _diagnose(kb: KnowledgeBase, data: t.DiagnoseInput) -> t.Diagnosis:
+    limit = 10 if data.limit is None else data.limit
+    if not 1 <= limit <= MAX_LIMIT:
+        raise BadUserInput(f"limit must be between 1 and {MAX_LIMIT}, got {limit}", argument="input.limit")
+    if len(data.findings) > MAX_FINDINGS:
+        raise BadUserInput(f"{len(data.findings)} findings given; at most {MAX_FINDINGS} are accepted",
+                           argument="input.findings")
+    observations = [Observation(f.id, Status(f.status.value)) for f in data.findings]
+    return convert.diagnosis(kb, kb.diagnose(observations, limit=limit))
+
+
+def _disease(kb: KnowledgeBase, id: str) -> t.Disease:
+    return convert.disease(kb, _lookup(kb.diseases, "disease", id))
+
+
+def _finding(kb: KnowledgeBase, id: str) -> t.Finding:
+    return convert.finding(kb, _lookup(kb.findings, "finding", id))
+
+
+def _step(kb: KnowledgeBase, id: str) -> t.DiagnosticStep:
+    curie = _normalise(id)
+    found = kb.step(curie) if curie else None
+    if found is None:
+        known = ", ".join(f"{s.id} ({s.label})" for s in kb.steps)
+        error = BadUserInput if curie is None else NotFound
+        raise error(f"no diagnostic step with ID {id!r} (known steps: {known})", argument="id",
+                    suggestions={id: [f"{s.id} ({s.label})" for s in kb.steps]})
+    return convert.step(kb, found)
+
+
+def _diseases(kb: KnowledgeBase, search: str | None, first: int | None, after: str | None) -> t.DiseaseConnection:
+    matches = kb.diseases.search(check_search(search))
+    p = page(matches, "disease", first, after)
+    edges = [t.DiseaseEdge(node=convert.disease(kb, m.entry.id), cursor=encode_cursor("disease", i), matched=m.matched)
+             for i, m in p.items]
+    return t.DiseaseConnection(edges=edges, page_info=_page_info(edges, p.has_next, p.has_previous),
+                               total_count=p.total)
+
+
+def _findings(kb: KnowledgeBase, search: str | None, first: int | None, after: str | None) -> t.FindingConnection:
+    matches = kb.findings.search(check_search(search))
+    p = page(matches, "finding", first, after)
+    edges = [t.FindingEdge(node=convert.finding(kb, m.entry.id), cursor=encode_cursor("finding", i), matched=m.matched)
+             for i, m in p.items]
+    return t.FindingConnection(edges=edges, page_info=_page_info(edges, p.has_next, p.has_previous),
+                               total_count=p.total)
+
+
+def _page_info(edges: list, has_next: bool, has_previous: bool) -> t.PageInfo:
+    return t.PageInfo(has_next_page=has_next, has_previous_page=has_previous,
+                      start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None)
+
+
+@strawberry.type(description="dxkb: what could be causing these findings, and what should be checked next? "
+                             "Decision support, not a diagnosis.")
+class Query:
+    @strawberry.field(description="Rank candidate causes of the findings, choose next diagnostic steps and recommend "
+                                  "further testing or watchful waiting. " + t.DECISION_SUPPORT + " Unknown or missing "
+                                  "finding IDs give BAD_USER_INPUT with suggestions.")
+    async def diagnose(self, info: Info, input: t.DiagnoseInput) -> t.Diagnosis:
+        cache, key = info.context.diagnoses, DiagnosisCache.key(input)
+        found = cache.get(key)
+        if found is None:
+            found = await info.context.run(_diagnose, info.context.kb, input)
+            cache.put(key, found)
+        return found
+
+    @strawberry.field(description="A disease by ID; null (with a NOT_FOUND error naming close matches) when there is "
+                                  "none.")
+    async def disease(self, info: Info, id: strawberry.ID) -> t.Disease | None:
+        return await info.context.run(_disease, info.context.kb, id)
+
+    @strawberry.field(description="Diseases, optionally filtered by a case-insensitive search over labels and "
+                                  "synonyms (prefix matches first).")
+    async def diseases(self, info: Info, search: str | None = None, first: int | None = 20,
+                       after: str | None = None) -> t.DiseaseConnection:
+        return await info.context.run(_diseases, info.context.kb, search, first, after)
+
+    @strawberry.field(description="A finding by ID; null (with a NOT_FOUND error naming close matches) when there is "
+                                  "none.")
+    async def finding(self, info: Info, id: strawberry.ID) -> t.Finding | None:
+        return await info.context.run(_finding, info.context.kb, id)
+
+    @strawberry.field(description="Autocomplete over findings: case-insensitive search over labels and synonyms, "
+                                  "prefix matches of labels first, then of synonyms, then word prefixes, then "
+                                  "substrings. Without `search`, all findings by label.")
+    async def findings(self, info: Info, search: str | None = None, first: int | None = 20,
+                       after: str | None = None) -> t.FindingConnection:
+        return await info.context.run(_findings, info.context.kb, search, first, after)
+
+    @strawberry.field(description="A diagnostic step by ID; null (with NOT_FOUND) when there is none.")
+    async def diagnostic_step(self, info: Info, id: strawberry.ID) -> t.DiagnosticStep | None:
+        return await info.context.run(_step, info.context.kb, id)
+
+    @strawberry.field(description="Every diagnostic step of the knowledge base, in work-up order.")
+    async def diagnostic_steps(self, info: Info) -> list[t.DiagnosticStep]:
+        return await info.context.run(lambda kb: [convert.step(kb, s) for s in kb.steps], info.context.kb)

@@ -1,0 +1,228 @@
+"""The GraphQL types of the frontend contract (shared/DESIGN.md, "API contract for frontends").
+
+Field names are the contract: fields may be added, none renamed. Plain fields are filled when the object is built
+(from the in-memory label indexes or a diagnosis); fields that need the store resolve through the request's
+DataLoaders, so a list of 50 diseases asks the store once per kind of detail, not 50 times.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import strawberry
+from strawberry.types import Info
+
+DECISION_SUPPORT = ("Decision support for a clinician, not a diagnosis: probabilities are estimates from the "
+                    "knowledge base's priors and finding frequencies, each traceable to its source.")
+
+
+@strawberry.enum(description="Whether a finding was observed in the patient (PRESENT) or looked for and not found "
+                             "(ABSENT).")
+class FindingStatus(Enum):
+    PRESENT = "PRESENT"
+    ABSENT = "ABSENT"
+
+
+@strawberry.enum(description="What to do overall. FURTHER_TESTING when a red flag is present or a test is worth its "
+                             "cost; WATCHFUL_WAITING otherwise. Decision support, not a diagnosis.")
+class Recommendation(Enum):
+    WATCHFUL_WAITING = "WATCHFUL_WAITING"
+    FURTHER_TESTING = "FURTHER_TESTING"
+
+
+@strawberry.type(description="A symptom, sign or test result (HPO terms and the project's own findings).")
+class Finding:
+    id: strawberry.ID = strawberry.field(description="CURIE, e.g. HP:0000988.")
+    label: str
+    synonyms: list[str]
+
+    @strawberry.field(description="Cross-references to other vocabularies, e.g. UMLS:C0015230.")
+    async def xrefs(self, info: Info) -> list[str]:
+        return await info.context.loaders.xrefs.load(self.id)
+
+    @strawberry.field(description="True when this finding (or a more general one) is a red flag in the work-up of "
+                                  "some presenting complaint, e.g. fatigue next to a skin rash.")
+    async def is_red_flag(self, info: Info) -> bool:
+        return (await info.context.loaders.finding_details.load(self.id)).is_red_flag
+
+    @strawberry.field(description="Textual definition, when the source gives one.")
+    async def definition(self, info: Info) -> str | None:
+        return (await info.context.loaders.finding_details.load(self.id)).definition
+
+
+@strawberry.type(description="A finding annotated to a disease: how often the disease shows it, or that it does not "
+                             "(negated).")
+class DiseaseFinding:
+    finding: Finding
+    frequency: float | None = strawberry.field(description="P(finding | disease), 0..1; null when the source gives "
+                                                           "no frequency.")
+    negated: bool = strawberry.field(description="True for a NOT annotation: the disease is known not to show it.")
+    source: str | None = strawberry.field(default=None, description="Where the annotation comes from.")
+
+
+@strawberry.type(description="A disease or other cause of findings (MONDO, OMIM, ORPHA or project IDs).")
+class Disease:
+    id: strawberry.ID = strawberry.field(description="CURIE, e.g. MONDO:0005059.")
+    label: str
+    synonyms: list[str]
+
+    @strawberry.field
+    async def definition(self, info: Info) -> str | None:
+        return (await info.context.loaders.disease_details.load(self.id)).definition
+
+    @strawberry.field(description="Cross-references to other vocabularies, e.g. DOID:1240.")
+    async def xrefs(self, info: Info) -> list[str]:
+        return await info.context.loaders.xrefs.load(self.id)
+
+    @strawberry.field(description="How common the disease is among the people who present (the curated prior, "
+                                  "with a source); null when the knowledge base has none.")
+    async def prior(self, info: Info) -> float | None:
+        return (await info.context.loaders.disease_details.load(self.id)).prior
+
+    @strawberry.field(description="The most specific cause category, e.g. VIRAL_INFECTION, MALIGNANCY.")
+    async def cause_category(self, info: Info) -> str | None:
+        return (await info.context.loaders.disease_details.load(self.id)).cause_category
+
+    @strawberry.field(description="Annotated findings, most frequent first; NOT annotations last.")
+    async def findings(self, info: Info) -> list[DiseaseFinding]:
+        return await info.context.loaders.disease_findings.load(self.id)
+
+    @strawberry.field(description="Direct parent diseases in the disease hierarchy.")
+    async def parents(self, info: Info) -> list[Disease]:
+        return await info.context.loaders.disease_parents.load(self.id)
+
+
+@strawberry.type(description="A step of the diagnostic work-up: history, examination, laboratory test, biopsy or "
+                             "watchful waiting.")
+class DiagnosticStep:
+    id: strawberry.ID
+    label: str
+    kind: str = strawberry.field(description="HISTORY, EXAMINATION, LABORATORY_TEST, BIOPSY or WATCHFUL_WAITING.")
+    invasiveness: float | None = strawberry.field(description="0 = none (talking) to 1 = surgical.")
+    reveals: list[Finding] = strawberry.field(description="Findings whose presence or absence the step establishes.")
+    requires: list[Finding] = strawberry.field(description="The step is indicated only when one of these findings "
+                                                          "is present (empty: no such precondition).")
+    not_indicated_with: list[Finding] = strawberry.field(description="The step is not indicated when any of these "
+                                                                    "findings is present (e.g. watchful waiting).")
+    definition: str | None
+    cost: float = strawberry.field(description="Burden relative to taking a history (= 1).")
+    is_test: bool = strawberry.field(description="True for tests beyond the consultation (laboratory, biopsy).")
+
+
+@strawberry.type(description="How one of the patient's findings bears on a candidate.")
+class Evidence:
+    finding: Finding = strawberry.field(description="The patient's finding.")
+    status: FindingStatus
+    frequency: float | None = strawberry.field(description="The annotated frequency that matched, if any.")
+    likelihood_ratio: float = strawberry.field(description="Relative to the background rate: above 1 supports the "
+                                                          "candidate, below 1 opposes it.")
+    likelihood: float = strawberry.field(description="P(finding | disease) used in the score.")
+    relation: str = strawberry.field(description="exact, annotated-broader, annotated-narrower, negated or "
+                                                "background: how the finding matched the disease's annotations.")
+    matched_finding: Finding | None = strawberry.field(description="The annotated finding that matched (possibly a "
+                                                                  "more general or more specific one).")
+    source: str | None
+
+
+@strawberry.type(description="A possible cause of the findings, with its estimated probability and the evidence for "
+                             "and against it. " + DECISION_SUPPORT)
+class Candidate:
+    disease: Disease
+    probability: float = strawberry.field(description="Posterior among the candidates reached by the findings.")
+    rank: int
+    supporting: list[Evidence]
+    opposing: list[Evidence]
+    prior: float = strawberry.field(description="The prior used in the score.")
+    prior_is_default: bool = strawberry.field(description="True when the disease has no curated prior and the "
+                                                          "model's default for rare diseases was used.")
+
+
+@strawberry.type(description="A diagnostic step worth considering next, ranked by expected information gain per "
+                             "unit of cost.")
+class NextStep:
+    step: DiagnosticStep
+    rationale: str
+    expected_information_gain: float = strawberry.field(description="Expected entropy reduction of the candidate "
+                                                                   "distribution, in bits.")
+    gain_per_cost: float
+    worth_cost: bool
+
+
+@strawberry.type(description="A red flag raised by the findings, with what it raises suspicion of.")
+class RedFlag:
+    finding: Finding
+    presenting_complaint: Finding
+    raises_suspicion_of: Disease | None
+    sentence: str | None = strawberry.field(description="The source sentence behind the red flag.")
+    source: str | None
+
+
+@strawberry.type(description="A finding as given to diagnose, after normalisation.")
+class ObservedFinding:
+    finding: Finding
+    status: FindingStatus
+
+
+@strawberry.type(description="Ranked candidate causes, next diagnostic steps, red flags and an overall "
+                             "recommendation for a set of findings. " + DECISION_SUPPORT + " It is not a diagnosis "
+                             "and does not replace a clinician's examination and judgement.")
+class Diagnosis:
+    candidates: list[Candidate] = strawberry.field(description="Most probable first, at most `limit`.")
+    next_steps: list[NextStep]
+    red_flags: list[Finding] = strawberry.field(description="The patient's findings that are red flags.")
+    recommendation: Recommendation
+    red_flag_details: list[RedFlag]
+    explanation: str = strawberry.field(description="Why this recommendation, in one or two sentences.")
+    disclaimer: str = strawberry.field(description="Decision support, not a diagnosis.")
+    total_candidates: int = strawberry.field(description="How many candidates the findings reach (before `limit`).")
+    findings: list[ObservedFinding] = strawberry.field(description="The findings as understood: IDs normalised, "
+                                                                  "duplicates merged.")
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class DiseaseEdge:
+    node: Disease
+    cursor: str
+    matched: str = strawberry.field(description="The label or synonym that matched the search.")
+
+
+@strawberry.type(description="A page of diseases (Relay connection).")
+class DiseaseConnection:
+    edges: list[DiseaseEdge]
+    page_info: PageInfo
+    total_count: int = strawberry.field(description="All matches, on every page.")
+
+
+@strawberry.type
+class FindingEdge:
+    node: Finding
+    cursor: str
+    matched: str = strawberry.field(description="The label or synonym that matched the search (for highlighting).")
+
+
+@strawberry.type(description="A page of findings (Relay connection); with `search`, an autocomplete list: prefix "
+                             "matches of labels first, then of synonyms, then word prefixes, then substrings.")
+class FindingConnection:
+    edges: list[FindingEdge]
+    page_info: PageInfo
+    total_count: int = strawberry.field(description="All matches, on every page.")
+
+
+@strawberry.input(description="A finding of the patient.")
+class FindingInput:
+    id: strawberry.ID = strawberry.field(description="CURIE of a finding, e.g. HP:0000988 (see `findings`).")
+    status: FindingStatus
+
+
+@strawberry.input
+class DiagnoseInput:
+    findings: list[FindingInput] = strawberry.field(description="At least one finding, PRESENT or ABSENT.")
+    limit: int | None = strawberry.field(default=10, description="How many candidates to return (1-100).")

@@ -1,0 +1,80 @@
+"""Nested fields are batched (no N+1 store queries) and store work runs off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+
+from api.app import create_app
+from kb.service import KnowledgeBase
+from kb.settings import Settings
+
+
+class CountingKnowledgeBase(KnowledgeBase):
+    """The real curated KB, counting the store queries of the batched look-ups."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self.queries: Counter[str] = Counter()
+
+    def _select(self, query: str, variable: str, curies):  # type: ignore[override]
+        self.queries[query] += 1
+        return super()._select(query, variable, curies)
+
+
+class SlowKnowledgeBase(KnowledgeBase):
+    """The real curated KB, with a diagnosis that blocks its thread for a while (a slow remote store)."""
+
+    def _diagnose_canonical(self, observations, limit):  # type: ignore[override]
+        time.sleep(0.5)
+        return super()._diagnose_canonical(observations, limit)
+
+
+async def _post(app, queries: list[dict]) -> list[httpx.Response]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver", timeout=60) as client:
+        return await asyncio.gather(*(client.post("/graphql", json=q) for q in queries))
+
+
+def test_nested_details_cost_one_query_per_kind_not_per_object(curated_store: Path) -> None:
+    settings = Settings(store=str(curated_store))
+    kb = CountingKnowledgeBase(settings)
+    query = """{ diseases(first: 100) { totalCount edges { node {
+        id prior causeCategory definition xrefs parents { id }
+        findings { frequency finding { id isRedFlag definition xrefs } } } } } }"""
+    (response,) = asyncio.run(_post(create_app(settings, kb), [{"query": query}]))
+    body = response.json()
+    assert "errors" not in body, body
+    nodes = [e["node"] for e in body["data"]["diseases"]["edges"]]
+    assert len(nodes) == 5 and sum(len(n["findings"]) for n in nodes) > 20
+    # One query per kind of detail for all 5 diseases, one for all their findings; xrefs at two levels.
+    assert kb.queries == {"disease_details": 1, "disease_parents": 1, "disease_findings": 1, "finding_details": 1,
+                          "term_xrefs": 2}
+
+
+def test_slow_store_work_does_not_block_other_requests(curated_store: Path) -> None:
+    settings = Settings(store=str(curated_store))
+    app = create_app(settings, SlowKnowledgeBase(settings))
+    findings = ["HP:0000988", "HP:0012378", "HP:0001824", "HP:0002719", "DXKB:0000102", "DXKB:0000104"]
+    slow = [{"query": "query($f: [FindingInput!]!) { diagnose(input: {findings: $f}) { recommendation } }",
+             "variables": {"f": [{"id": f, "status": "PRESENT"}, {"id": g, "status": "ABSENT"}]}}
+            for f in findings for g in findings if f != g][:16]
+
+    async def scenario() -> tuple[float, float, list[httpx.Response]]:
+        begin = time.perf_counter()
+        pending = asyncio.ensure_future(_post(app, slow))
+        await asyncio.sleep(0.1)
+        (quick,) = await _post(app, [{"query": "{ findings(search: \"fat\") { totalCount } }"}])
+        quick_done = time.perf_counter() - begin
+        assert quick.json() == {"data": {"findings": {"totalCount": 1}}}
+        responses = await pending
+        return quick_done, time.perf_counter() - begin, responses
+
+    quick_done, all_done, responses = asyncio.run(scenario())
+    assert all("errors" not in r.json() for r in responses)
+    assert quick_done < 0.45  # answered while 16 diagnoses were still sleeping in worker threads
+    assert all_done < 16 * 0.5 / 2  # the 16 slow calls overlapped instead of running one after another
