@@ -8,15 +8,14 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from kb.service import KnowledgeBase
-from kb.sparql import QueryError, run
-
-_ASK = "ASK { ?s ?p ?o }"
+from kb import sparql
+from kb.sparql import QueryError
 
 
 async def store_health(kb: KnowledgeBase) -> dict[str, Any]:
     start = time.perf_counter()
     try:
-        answered = await run_in_threadpool(lambda: bool(run(kb.graph, _ASK).askAnswer))
+        answered = bool(await run_in_threadpool(sparql.select, kb.graph, "health"))
     except QueryError as error:
         return {"status": "unavailable", "store": kb.location.kind, "location": _public(kb), "error": str(error)}
     return {"status": "ok" if answered else "empty", "store": kb.location.kind, "location": _public(kb),

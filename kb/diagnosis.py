@@ -19,6 +19,7 @@ from rdflib import Graph, URIRef
 
 from kb import model, sparql
 from kb.catalog import LabelIndex
+from kb.categories import CauseCategories
 from kb.curie import InvalidCurie, to_curie, to_iri
 from kb.errors import InputError
 
@@ -145,6 +146,7 @@ class DiagnosisEngine:
         self._findings: LabelIndex | None = None
         self._steps: list[Step] | None = None
         self._priors: dict[str, tuple[float, str | None]] | None = None
+        self.categories = CauseCategories(graph)
 
     # ------------------------------------------------------------------ static parts
     @property
@@ -291,9 +293,10 @@ class DiagnosisEngine:
             summaries = {row["disease"]: row for row in sparql.select(
                 self.graph, "disease_summaries", values={("disease",): [(URIRef(d),) for d in shown_iris]})}
             sourced = self._evidence_rows("evidence", iri_of.values(), shown_iris)
+            categories = self.categories.most_specific(shown_iris)
             for candidate, iri in zip(shown, shown_iris):
                 candidate.label = summaries.get(iri, {}).get("label") or candidate.disease
-                candidate.cause_category = summaries.get(iri, {}).get("causeCategory")
+                candidate.cause_category = categories.get(iri)
             for candidate in shown:
                 self._weigh(candidate, sourced[str(to_iri(candidate.disease))], obs, iri_of, explain=True)
 

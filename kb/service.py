@@ -94,9 +94,10 @@ class KnowledgeBase:
     # ------------------------------------------------------------------ batched look-ups (one query per batch)
     def disease_details(self, curies: Sequence[str]) -> dict[str, DiseaseDetails]:
         rows = self._select("disease_details", "disease", curies)
+        categories = self.engine.categories.most_specific(r["disease"] for r in rows)
         return {to_curie(r["disease"]): DiseaseDetails(
             definition=r["definition"], prior=_float(r["prior"]), prior_source=r["priorSource"],
-            cause_category=r["causeCategory"]) for r in rows}
+            cause_category=categories.get(r["disease"])) for r in rows}
 
     def disease_findings(self, curies: Sequence[str]) -> dict[str, list[DiseaseFindingLink]]:
         links: dict[str, dict[tuple[str, bool], DiseaseFindingLink]] = defaultdict(dict)
