@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from api.sparql import start_sparql, stop_sparql
 from kb.service import KnowledgeBase
 from kb.settings import Settings
 
@@ -50,7 +51,11 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
             await run_in_threadpool(kb.warm)
         except Exception as error:  # noqa: BLE001 - any store failure; logged, the server stays up
             log.error("could not load the knowledge base indexes at start-up: %s", error)
-        yield
+        await start_sparql()  # the SPARQL worker processes start with the server and stop with it
+        try:
+            yield
+        finally:
+            await stop_sparql()
 
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.kb = kb

@@ -40,6 +40,8 @@ class LabelIndex:
                 entry = self.by_id[to_curie(iri)] = Entry(to_curie(iri), iri, row["label"])
             if row.get("synonym") and row["synonym"] not in entry.synonyms:
                 entry.synonyms.append(row["synonym"])
+        for entry in self.by_id.values():
+            entry.synonyms.sort(key=str.lower)  # rows come in no fixed order (it differs between backends)
         self.entries = sorted(self.by_id.values(), key=lambda e: (e.label.lower(), e.id))
         self._texts = [(e, [(e.label.lower(), True)] + [(s.lower(), False) for s in e.synonyms]) for e in self.entries]
 

@@ -73,6 +73,7 @@ def require(binary: str) -> str:
 def start_oxigraph(folder: Path, data: Path | None, *, read_only: bool = True) -> SparqlServer:
     """Load `data` (N-Triples) with `oxigraph load` and serve it; the default graph is the union of all graphs."""
     oxigraph = require("oxigraph")
+    folder.mkdir(parents=True, exist_ok=True)
     database = folder / "oxigraph-db"
     if data is not None:
         subprocess.run([oxigraph, "load", "--location", str(database), "--file", str(data)], check=True,
