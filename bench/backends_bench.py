@@ -26,7 +26,7 @@ from kb.diagnosis import DiagnosisEngine, Observation, Status  # noqa: E402
 from kb.publish import export  # noqa: E402
 from kb.store import open_graph  # noqa: E402
 from tests.remote_fixtures import start_oxigraph, start_virtuoso  # noqa: E402
-from tests.test_backends import CASES  # noqa: E402
+from tests.vignettes import CASES  # noqa: E402
 
 
 def observations(case: str) -> list[Observation]:

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.kb_fixtures import curated_store  # noqa: F401  (session fixture: the curated store folder)
+from tests.kb_fixtures import curated_store, engine  # noqa: F401  (session fixtures: the curated store, its engine)
 
 ROOT = Path(__file__).resolve().parent.parent
 

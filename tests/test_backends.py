@@ -15,15 +15,7 @@ from kb.store import open_graph
 from tests.remote_fixtures import (  # noqa: F401
     GRAPH, curated_export, oxigraph_server, start_oxigraph, store_location, virtuoso_server)
 
-RASH, LEUKEMIA = "HP:0000988", "MONDO:0005059"
-RED_FLAGS = ["HP:0012378", "HP:0001824", "HP:0002719"]
-CASES = {
-    "rash alone": ([RASH], []),
-    "red flags": ([RASH, *RED_FLAGS], []),
-    "suspicious blood count": ([RASH, *RED_FLAGS, "DXKB:0000102"], []),
-    "normal blood count": ([RASH, *RED_FLAGS], ["DXKB:0000102"]),
-    "red flags absent": ([RASH], RED_FLAGS),
-}
+from tests.vignettes import CASES, LEUKEMIA
 
 
 def diagnose(engine: DiagnosisEngine, case: str):

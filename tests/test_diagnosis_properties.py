@@ -8,7 +8,6 @@ from hypothesis import strategies as st
 from kb import sparql
 from kb.curie import to_curie
 from kb.diagnosis import DiagnosisEngine, Observation, Status
-from tests.kb_fixtures import engine  # noqa: F401  (curated_store comes from conftest)
 
 FINDINGS = ["HP:0000988", "HP:0012378", "HP:0001824", "HP:0002719", "HP:0001871",
             "DXKB:0000101", "DXKB:0000102", "DXKB:0000103", "DXKB:0000104", "DXKB:0000105"]

@@ -6,15 +6,8 @@ import pytest
 
 from kb.diagnosis import Diagnosis, DiagnosisEngine, Observation, Recommendation, Status
 from kb.errors import InputError
-from tests.kb_fixtures import engine  # noqa: F401  (pytest fixture; curated_store comes from conftest)
 
-RASH = "HP:0000988"
-RED_FLAGS = ["HP:0012378", "HP:0001824", "HP:0002719"]  # fatigue, weight loss, recurrent infections
-SUSPICIOUS_CBC = "DXKB:0000102"
-LEUKEMIA = "MONDO:0005059"
-BLOOD_COUNT = "DXKB:0000203"
-MARROW_BIOPSY = "DXKB:0000204"
-COMMON_CAUSES = {"DXKB:0000001", "DXKB:0000002", "DXKB:0000003", "DXKB:0000004"}
+from tests.vignettes import BLOOD_COUNT, COMMON_CAUSES, LEUKEMIA, MARROW_BIOPSY, RASH, RED_FLAGS, SUSPICIOUS_CBC
 
 P, A = Status.PRESENT, Status.ABSENT
 

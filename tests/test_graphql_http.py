@@ -10,12 +10,7 @@ import pytest
 from tests.conftest import GraphQLClient, LiveServer, start_server
 from tests.remote_fixtures import curated_export, oxigraph_server, virtuoso_server  # noqa: F401  (fixtures)
 
-RASH = "HP:0000988"
-RED_FLAGS = ["HP:0012378", "HP:0001824", "HP:0002719"]  # fatigue, weight loss, recurrent infections
-SUSPICIOUS_CBC = "DXKB:0000102"
-LEUKEMIA = "MONDO:0005059"
-BLOOD_COUNT = "DXKB:0000203"
-MARROW_BIOPSY = "DXKB:0000204"
+from tests.vignettes import BLOOD_COUNT, LEUKEMIA, MARROW_BIOPSY, RASH, RED_FLAGS, SUSPICIOUS_CBC
 
 DIAGNOSE = """
 query Diagnose($findings: [FindingInput!]!, $limit: Int) {
