@@ -7,6 +7,7 @@ lower-cased strings answers in a few milliseconds, far below a SPARQL regex over
 from __future__ import annotations
 
 import difflib
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from rdflib import Graph
@@ -44,6 +45,15 @@ class LabelIndex:
             entry.synonyms.sort(key=str.lower)  # rows come in no fixed order (it differs between backends)
         self.entries = sorted(self.by_id.values(), key=lambda e: (e.label.lower(), e.id))
         self._texts = [(e, [(e.label.lower(), True)] + [(s.lower(), False) for s in e.synonyms]) for e in self.entries]
+        # Every label and synonym in one string: str.find (C speed) locates the entries containing the needle, and
+        # only those are ranked - a Python loop over all ~50,000 strings per keystroke costs ~17 ms on HPO.
+        hays = ["\x00".join(t for t, _ in texts) for _, texts in self._texts]
+        self._starts: list[int] = []
+        position = 0
+        for hay in hays:
+            self._starts.append(position)
+            position += len(hay) + 1
+        self._blob = "\x01".join(hays)
 
     @classmethod
     def findings(cls, graph: Graph) -> "LabelIndex":
@@ -69,7 +79,7 @@ class LabelIndex:
         if not needle:
             return [Match(e, e.label, 0) for e in self.entries]
         matches: list[Match] = []
-        for entry, texts in self._texts:
+        for entry, texts in self._containing(needle):
             best: Match | None = None
             for candidate, is_label in texts:
                 if candidate == needle:
@@ -88,6 +98,18 @@ class LabelIndex:
                 matches.append(best)
         matches.sort(key=lambda m: (m.rank, len(m.entry.label), m.entry.label.lower(), m.entry.id))
         return matches
+
+    def _containing(self, needle: str) -> list[tuple[Entry, list[tuple[str, bool]]]]:
+        """The entries with the needle in their label or a synonym, in index order."""
+        hits: list[int] = []
+        position = self._blob.find(needle)
+        while position != -1:
+            index = bisect_right(self._starts, position) - 1
+            if not hits or hits[-1] != index:
+                hits.append(index)
+            next_entry = self._starts[index + 1] if index + 1 < len(self._starts) else len(self._blob)
+            position = self._blob.find(needle, next_entry)
+        return [self._texts[i] for i in hits]
 
     def suggest(self, text: str, limit: int = 5) -> list[str]:
         """Close matches for an unknown ID or a label typed where an ID belongs, as 'ID (label)'."""
