@@ -7,9 +7,10 @@ README ("The model"). The output is decision support for a clinician, not a diag
 
 from __future__ import annotations
 
+import gc
 import math
 import threading
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from enum import Enum
 from itertools import product
@@ -22,6 +23,13 @@ from kb.catalog import LabelIndex
 from kb.categories import CauseCategories
 from kb.curie import InvalidCurie, to_curie, to_iri
 from kb.errors import InputError
+
+#: Findings per VALUES block when the engine asks the store for hierarchy matches or annotations.
+RETRIEVAL_CHUNK = 2000
+
+#: Observed findings whose hierarchy matches (queries/finding_matches.rq) stay cached; the annotations of every
+#: finding are kept (queries/annotations.rq: about 30 MB for the 254,000 HPO annotations).
+MATCH_CACHE_SIZE = 4096
 
 DISCLAIMER = ("Decision support, not a diagnosis: probabilities are estimates from the knowledge base's priors and "
               "finding frequencies, each traceable to its source; a clinician must interpret them.")
@@ -147,6 +155,13 @@ class DiagnosisEngine:
         self._steps: list[Step] | None = None
         self._priors: dict[str, tuple[float, str | None]] | None = None
         self.categories = CauseCategories(graph)
+        # Retrieval caches (see _candidate_rows); the store is read-only while the engine has it open.
+        self._cache_lock = threading.Lock()
+        self._matches_cache: OrderedDict[str, tuple[tuple, ...]] = OrderedDict()
+        self._annotations_cache: dict[str, tuple[tuple[str, bool, float | None], ...]] = {}
+        self._curies: dict[str, str] = {}  # disease IRI -> CURIE (thousands per diagnosis at HPO scale)
+        # disease IRI -> (sum over its features of ln(1 - rate x P(f|D)), feature IRI -> its term)
+        self._features: dict[str, tuple[float, dict[str, float]]] = {}
 
     # ------------------------------------------------------------------ static parts
     @property
@@ -249,6 +264,110 @@ class DiagnosisEngine:
             return model.NEGATED_RATE, negated_row, "negated"
         return model.BACKGROUND_RATE, None, "background"
 
+    # ------------------------------------------------------------------ retrieval
+    # The rows of queries/candidates.rq come from its two halves, each cached per finding: finding_matches.rq (the
+    # hierarchy walk from an observed finding: which annotated findings match it, how, with which specificity) and
+    # annotations.rq (the annotations naming a finding). The one-query form costs ~20 us a row in embedded Oxigraph
+    # (thousands of rows for five findings on the HPO build); from the caches a row costs a dictionary look-up.
+    def _matches(self, findings: Iterable[str]) -> dict[str, tuple[tuple, ...]]:
+        """Observed finding IRI -> (annotated, relation, observedSpecificity, annotatedSpecificity) tuples."""
+        wanted = sorted(set(findings))
+        found: dict[str, tuple[tuple, ...]] = {}
+        with self._cache_lock:
+            for finding in wanted:
+                if finding in self._matches_cache:
+                    self._matches_cache.move_to_end(finding)
+                    found[finding] = self._matches_cache[finding]
+        missing = [f for f in wanted if f not in found]
+        if missing:
+            fetched: dict[str, list[tuple]] = {f: [] for f in missing}
+            for start in range(0, len(missing), RETRIEVAL_CHUNK):
+                chunk = missing[start:start + RETRIEVAL_CHUNK]
+                for row in sparql.select(self.graph, "finding_matches", values={("observed",): [(URIRef(f),) for f in chunk]}):
+                    fetched[row["observed"]].append((row["annotated"], row["relation"], row["observedSpecificity"],
+                                                     row["annotatedSpecificity"]))
+            with self._cache_lock:
+                for finding, rows in fetched.items():
+                    found[finding] = self._matches_cache[finding] = tuple(rows)
+                while len(self._matches_cache) > MATCH_CACHE_SIZE:
+                    self._matches_cache.popitem(last=False)
+        return found
+
+    def _annotations(self, findings: Iterable[str]) -> dict[str, tuple[tuple[str, bool, float | None], ...]]:
+        """Annotated finding IRI -> (disease, negated, frequency) of every annotation naming it."""
+        cache = self._annotations_cache
+        missing = sorted({f for f in findings if f not in cache})
+        for start in range(0, len(missing), RETRIEVAL_CHUNK):
+            chunk = missing[start:start + RETRIEVAL_CHUNK]
+            fetched: dict[str, list[tuple[str, bool, float | None]]] = {f: [] for f in chunk}
+            for row in sparql.select(self.graph, "annotations", values={("annotated",): [(URIRef(f),) for f in chunk]}):
+                fetched[row["annotated"]].append((row["disease"], row["negated"], row["frequency"]))
+            for finding, rows in fetched.items():
+                cache[finding] = tuple(rows)  # one atomic store per key: concurrent fillers write equal values
+        return cache
+
+    def prefetch(self, *, freeze: bool = True) -> int:
+        """Load the annotations of every finding now (6-9 s on the HPO build, 30 MB), so that no diagnosis waits
+        for them; returns the number of annotations held. Optional: without it they load as diagnoses need them.
+
+        With `freeze` (the default) it then calls ``gc.freeze()``: the caches, indexes and store objects loaded so
+        far live as long as the process, and without it every full cyclic-garbage collection walks them again -
+        at HPO scale a diagnosis allocates enough to trigger one every few requests, which doubled its time."""
+        self._annotations(entry.iri for entry in self.findings.entries)
+        by_disease: dict[str, list[tuple[str, float | None]]] = defaultdict(list)
+        for annotated, rows in list(self._annotations_cache.items()):
+            for disease, negated, frequency in rows:
+                if not negated:
+                    by_disease[disease].append((annotated, frequency))
+        for disease, features in by_disease.items():
+            self._features[disease] = _feature_terms(features)
+        if freeze:
+            gc.freeze()
+        return sum(len(rows) for rows in list(self._annotations_cache.values()))  # a copy: requests may add keys
+
+    def _pending_results(self) -> set[str]:
+        """Findings only a test or time reveals (yields of steps other than history taking and examination): one
+        not given is not yet known, not unreported, so it stays out of the unreported-feature term."""
+        return {y.finding for step in self.steps if step.kind not in ("HISTORY", "EXAMINATION") for y in step.yields}
+
+    def _unreported(self, diseases: Iterable[str]) -> dict[str, tuple[float, dict[str, float]]]:
+        """Per disease: the features' ln(1 - rate x P(f|D)) terms and their sum (queried for diseases not yet held)."""
+        features = self._features
+        missing = sorted({d for d in diseases if d not in features})
+        for start in range(0, len(missing), RETRIEVAL_CHUNK):
+            chunk = missing[start:start + RETRIEVAL_CHUNK]
+            found: dict[str, list[tuple[str, float | None]]] = {d: [] for d in chunk}
+            for row in sparql.select(self.graph, "disease_annotations", values={("disease",): [(URIRef(d),) for d in chunk]}):
+                found[row["disease"]].append((row["annotated"], row["frequency"]))
+            for disease, rows in found.items():
+                features[disease] = _feature_terms(rows)  # one atomic store per key, as in _annotations
+        return features
+
+    def _candidate_rows(self, findings: Iterable[str], diseases: Iterable[str] | None = None
+                        ) -> dict[str, dict[str, list[dict]]]:
+        """The rows candidates.rq gives for these findings (only those of `diseases` when given), grouped by disease
+        and observed finding: the same rows, from the cached halves."""
+        matches = self._matches(findings)
+        annotations = self._annotations({m[0] for rows in matches.values() for m in rows})
+        keep = set(diseases) if diseases is not None else None
+        grouped: dict[str, dict[str, list[dict]]] = {}
+        for observed, rows in matches.items():
+            for annotated, relation, observed_specificity, annotated_specificity in rows:
+                for disease, negated, frequency in annotations[annotated]:
+                    if keep is not None and disease not in keep:
+                        continue
+                    row = {"observed": observed, "disease": disease, "annotated": annotated, "relation": relation,
+                           "frequency": frequency, "negated": negated, "observedSpecificity": observed_specificity,
+                           "annotatedSpecificity": annotated_specificity}
+                    by_observed = grouped.get(disease)
+                    if by_observed is None:
+                        grouped[disease] = {observed: [row]}
+                    elif observed in by_observed:
+                        by_observed[observed].append(row)
+                    else:
+                        by_observed[observed] = [row]
+        return grouped
+
     def _evidence_rows(self, query: str, findings: Iterable[str], diseases: Iterable[str] | None = None
                        ) -> dict[str, dict[str, list[dict]]]:
         values = {("observed",): [(URIRef(f),) for f in sorted(set(findings))]}
@@ -266,27 +385,7 @@ class DiagnosisEngine:
         obs = self.validate(observations)
         iri_of = {o.finding: str(to_iri(o.finding)) for o in obs}
         present = {iri_of[o.finding] for o in obs if o.status is Status.PRESENT}
-        absent = {iri_of[o.finding] for o in obs if o.status is Status.ABSENT}
-        rows = self._evidence_rows("candidates", present | absent)
-        reachable = sorted(d for d, by_obs in rows.items()
-                           if any(not r["negated"] for f in present for r in by_obs.get(f, ())))
-        scored: list[tuple[float, Candidate]] = []
-        priors = self.priors
-        for disease in reachable:
-            prior, prior_source = priors.get(disease, (model.DEFAULT_PRIOR, None))
-            candidate = Candidate(disease=to_curie(disease), label=to_curie(disease), probability=0.0, rank=0,
-                                  prior=prior, prior_is_default=disease not in priors, prior_source=prior_source,
-                                  cause_category=None)
-            scored.append((math.log(prior) + self._weigh(candidate, rows[disease], obs, iri_of, explain=False), candidate))
-        if scored:
-            top = max(s for s, _ in scored)
-            weights = [math.exp(s - top) for s, _ in scored]
-            total = sum(weights)
-            for (_, candidate), w in zip(scored, weights):
-                candidate.probability = w / total
-        ranked = sorted((c for _, c in scored), key=lambda c: (-c.probability, c.disease))
-        for i, candidate in enumerate(ranked, start=1):
-            candidate.rank = i
+        ranked = self._rank(obs, iri_of)
         shown = ranked[:limit]
         if shown:  # labels, categories and sourced evidence of the candidates shown (same matching, same numbers)
             shown_iris = [str(to_iri(c.disease)) for c in shown]
@@ -307,12 +406,64 @@ class DiagnosisEngine:
                          next_steps=next_steps, red_flags=red_flags, recommendation=recommendation,
                          explanation=self._explain(recommendation, red_flags, next_steps))
 
+    def rank(self, observations: Iterable[Observation]) -> list[Candidate]:
+        """Every candidate, most probable first, as `diagnose` ranks them, without labels, evidence or next steps
+        (for benchmarks that need the rank of one disease among thousands)."""
+        obs = self.validate(observations)
+        return self._rank(obs, {o.finding: str(to_iri(o.finding)) for o in obs})
+
+    def _rank(self, obs: list[Observation], iri_of: dict[str, str]) -> list[Candidate]:
+        present = {iri_of[o.finding] for o in obs if o.status is Status.PRESENT}
+        absent = {iri_of[o.finding] for o in obs if o.status is Status.ABSENT}
+        rows = self._candidate_rows(present | absent)
+        reachable = sorted(d for d, by_obs in rows.items()
+                           if any(not r["negated"] for f in present for r in by_obs.get(f, ())))
+        scored: list[tuple[float, Candidate]] = []
+        priors, curies = self.priors, self._curies
+        keys = [(iri_of[o.finding], o.status is Status.PRESENT) for o in obs]
+        features = self._unreported(reachable)
+        pending = self._pending_results()
+        for disease in reachable:
+            prior, prior_source = priors.get(disease, (model.DEFAULT_PRIOR, None))
+            curie = curies.get(disease) or curies.setdefault(disease, to_curie(disease))
+            candidate = Candidate(disease=curie, label=curie, probability=0.0, rank=0,
+                                  prior=prior, prior_is_default=disease not in priors, prior_source=prior_source,
+                                  cause_category=None)
+            total, terms = features.get(disease, (0.0, {}))
+            mentioned = {r["annotated"] for by_finding in rows[disease].values() for r in by_finding if not r["negated"]}
+            unreported = total - sum(terms.get(a, 0.0) for a in mentioned | (pending & terms.keys()))
+            scored.append((math.log(prior) + self._log_likelihood(rows[disease], keys) + unreported, candidate))
+        if scored:
+            top = max(s for s, _ in scored)
+            weights = [math.exp(s - top) for s, _ in scored]
+            total = sum(weights)
+            for (_, candidate), w in zip(scored, weights):
+                candidate.probability = w / total
+        ranked = sorted((c for _, c in scored), key=lambda c: (-c.probability, c.disease))
+        for i, candidate in enumerate(ranked, start=1):
+            candidate.rank = i
+        return ranked
+
+    def _log_likelihood(self, rows: dict[str, list[dict]], keys: list[tuple[str, bool]]) -> float:
+        """What `_weigh` returns without `explain`, computed the same way (the same terms added in the same order,
+        so the same float) with less work per candidate: thousands of candidates match none of most findings."""
+        total = 0.0
+        for finding, present in keys:
+            matched = rows.get(finding)
+            if matched:
+                p = self._likelihood(matched)[0]
+                total += math.log(p) if present else math.log(1.0 - p)
+            else:
+                total += _LOG_NO_MATCH if present else _LOG_NO_MATCH_ABSENT
+        return total
+
     def _weigh(self, candidate: Candidate, rows: dict[str, list[dict]], obs: list[Observation],
                iri_of: dict[str, str], *, explain: bool) -> float:
         """Sum of log-likelihoods of the observations for one disease; with `explain`, fill in its evidence."""
         total = 0.0
         for o in obs:
-            p, row, relation = self._likelihood(rows.get(iri_of[o.finding], []))
+            matched = rows.get(iri_of[o.finding])
+            p, row, relation = self._likelihood(matched) if matched else _NO_MATCH
             if o.status is Status.PRESENT:
                 total += math.log(p)
                 ratio = p / model.BACKGROUND_RATE
@@ -381,7 +532,7 @@ class DiagnosisEngine:
         prior = [c.probability / mass for c in pool] if mass > 0 else []
         yield_findings = {y.finding for _, ys, _ in indicated for y in ys}
         disease_iris = [str(to_iri(c.disease)) for c in pool]
-        rows = self._evidence_rows("evidence", yield_findings, disease_iris) if pool else {}
+        rows = self._candidate_rows(yield_findings, disease_iris) if pool else {}  # sources are not needed here
         likelihood = {(d, f): self._likelihood(rows.get(d, {}).get(f, []))[0] for d in disease_iris for f in yield_findings}
 
         result: list[NextStep] = []
@@ -453,3 +604,18 @@ class DiagnosisEngine:
         if tests:
             return text + f"Further testing: {tests[0]} first."
         return text + "The tests of this knowledge base are done; evaluate for other serious causes."
+
+
+def _feature_terms(features: Iterable[tuple[str, float | None]]) -> tuple[float, dict[str, float]]:
+    """ln(1 - rate x P(f|D)) for each feature of a disease (the best frequency when listed twice) and their sum."""
+    terms: dict[str, float] = {}
+    for annotated, frequency in features:
+        p = min(float(frequency) if frequency is not None else 0.5, model.MAX_LIKELIHOOD)
+        terms[annotated] = min(terms.get(annotated, 0.0), math.log(1.0 - model.UNREPORTED_RATE * p))
+    return sum(terms.values()), terms
+
+
+#: What `_likelihood` gives for a finding no annotation of the disease matches (most pairs at HPO scale): computed
+#: once, so scoring thousands of candidates does not call it for each of them.
+_NO_MATCH = DiagnosisEngine._likelihood([])
+_LOG_NO_MATCH, _LOG_NO_MATCH_ABSENT = math.log(_NO_MATCH[0]), math.log(1.0 - _NO_MATCH[0])

@@ -133,7 +133,18 @@ def select(graph: Graph, name: str, *, values: Mapping[tuple[str, ...], Iterable
         try:
             solutions = native.query(text, default_graph=None)
             variables = [v.value for v in solutions.variables]
-            return [{v: _ox_to_python(solution[v]) for v in variables} for solution in solutions]
+            # Rows repeat terms (the same disease or finding IRI in many rows): convert each distinct term once.
+            converted: dict[Any, Any] = {None: None}
+            rows = []
+            for solution in solutions:
+                row = {}
+                for variable, term in zip(variables, solution):
+                    value = converted.get(term, converted)
+                    if value is converted:
+                        value = converted[term] = _ox_to_python(term)
+                    row[variable] = value
+                rows.append(row)
+            return rows
         except (SyntaxError, OSError, ValueError) as error:
             raise QueryError(f"queries/{name}.rq: {type(error).__name__}: {error}") from error
     try:

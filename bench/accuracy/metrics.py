@@ -1,0 +1,38 @@
+"""Ranks of the true disease and what the benchmark reports about them.
+
+A rank is 1-based among the OMIM diseases a method scores. Ties count against the true disease: a disease scored
+exactly as high as the true one ranks before it (``rank``), so a method cannot gain from the order in which it
+happens to list tied diseases; ``rank_optimistic`` (ties in its favour) is kept in the JSON too. A true disease the
+method does not rank at all (dxkb: none of the patient's findings reaches it) has rank None: a miss at every k and
+a reciprocal rank of 0.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+
+def ranks_of(true_score: float | None, scores: Iterable[float]) -> tuple[int | None, int | None]:
+    """(pessimistic, optimistic) rank of a score among all scores (which include it)."""
+    if true_score is None:
+        return None, None
+    higher = tied = 0
+    for score in scores:
+        if score > true_score:
+            higher += 1
+        elif score == true_score:
+            tied += 1
+    return higher + tied, higher + 1
+
+
+def summary(ranks: Sequence[int | None]) -> dict:
+    n = len(ranks)
+    if not n:
+        return {"patients": 0}
+
+    def share(k: int) -> float:
+        return round(sum(1 for r in ranks if r is not None and r <= k) / n, 4)
+
+    return {"patients": n, "top1": share(1), "top3": share(3), "top10": share(10),
+            "mrr": round(sum(1.0 / r for r in ranks if r) / n, 4),
+            "unranked": sum(1 for r in ranks if r is None)}
