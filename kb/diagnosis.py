@@ -1,8 +1,9 @@
 """Rank candidate causes and choose the next diagnostic steps.
 
-SPARQL (queries/*.rq) retrieves; this module does only the arithmetic SPARQL lacks: Bayesian scores with log
-sums, normalisation, and expected information gain. The model and its constants are in kb/model.py and the
-README ("The model"). The output is decision support for a clinician, not a diagnosis.
+SPARQL (queries/*.rq) retrieves: the hierarchy matches of each finding and the annotations of each finding, which
+this module caches per finding (the store is read-only while open) and joins. Python does the arithmetic SPARQL
+lacks: Bayesian scores with log sums, normalisation, and expected information gain. The model and its constants
+are in kb/model.py and the README ("The model"). The output is decision support for a clinician, not a diagnosis.
 """
 
 from __future__ import annotations
