@@ -31,6 +31,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def stop_process(process: subprocess.Popen, timeout: float = 15.0) -> None:
+    """Terminate a server process, kill it if it does not end in time; a process already gone is fine."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 @dataclass
 class LiveServer:
     """A uvicorn process serving api.server:app_factory; ``log`` holds its output for failure messages."""
@@ -47,13 +58,7 @@ class LiveServer:
         return self.log.read_text(errors="replace")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
 
 
 def start_server(store: str, log_dir: Path, *, healthy_status: tuple[int, ...] = (200,),

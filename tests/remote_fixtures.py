@@ -8,7 +8,6 @@ folder, starts the server, waits until it answers, and stops it afterwards. `.ci
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ import httpx
 import pytest
 
 from kb.publish import export
+from tests.conftest import free_port, stop_process
 
 GRAPH = "https://w3id.org/dxkb/graph"
 
@@ -32,19 +32,7 @@ class SparqlServer:
     graph_store_url: str | None = None
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        stop_process(self.process)
 
 
 def wait_until_answering(url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:

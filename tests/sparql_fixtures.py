@@ -15,7 +15,7 @@ from typing import Iterator
 
 import pytest
 
-from tests.conftest import start_server as start_live_server
+from tests.conftest import start_server as start_live_server, stop_process
 
 TIMEOUT_S = 2
 MAX_ROWS = 500
@@ -74,12 +74,7 @@ def start_server(store: str, log: Path, **settings: str) -> Server:
 
 
 def stop_server(server: Server) -> None:
-    server.process.terminate()
-    try:
-        server.process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
-        server.process.wait(timeout=5)
+    stop_process(server.process)
 
 
 @pytest.fixture(scope="session")
