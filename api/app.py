@@ -14,9 +14,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from api.sparql import start_sparql, stop_sparql
-from kb.service import KnowledgeBase
-from kb.settings import Settings
+from dxkb.api.sparql import start_sparql, stop_sparql
+from dxkb.kb.service import KnowledgeBase
+from dxkb.kb.settings import Settings
 
 
 log = logging.getLogger("dxkb.api")
@@ -27,14 +27,14 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
     kb = kb or KnowledgeBase(settings)
 
     async def healthz(_request: Request) -> JSONResponse:
-        from api.health import store_health
+        from dxkb.api.health import store_health
 
         status = await store_health(kb)
         return JSONResponse(status, status_code=200 if status["status"] == "ok" else 503)
 
     routes = [Route("/healthz", healthz, methods=["GET"])]
-    from api.graphql import graphql_routes  # the GraphQL door (api/graphql/)
-    from api.sparql import sparql_routes  # the SPARQL door (api/sparql/)
+    from dxkb.api.graphql import graphql_routes  # the GraphQL door (api/graphql/)
+    from dxkb.api.sparql import sparql_routes  # the SPARQL door (api/sparql/)
 
     routes += graphql_routes(settings, kb)
     routes += sparql_routes(settings, kb)

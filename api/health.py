@@ -1,4 +1,4 @@
-"""/healthz: is the store there and answering?"""
+"""/healthz: is the store there and answering, and which build does this process serve?"""
 
 from __future__ import annotations
 
@@ -7,27 +7,16 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
-from kb.service import KnowledgeBase
-from kb import sparql
-from kb.sparql import QueryError
+from dxkb.kb.errors import DxkbError
+from dxkb.kb.service import KnowledgeBase
 
 
 async def store_health(kb: KnowledgeBase) -> dict[str, Any]:
     start = time.perf_counter()
+    base = {"store": kb.store_kind, "location": kb.public_location, "build": kb.build_id}
     try:
-        answered = bool(await run_in_threadpool(sparql.select, kb.graph, "health"))
-    except QueryError as error:
-        return {"status": "unavailable", "store": kb.location.kind, "location": _public(kb), "error": str(error)}
-    return {"status": "ok" if answered else "empty", "store": kb.location.kind, "location": _public(kb),
+        answered = await run_in_threadpool(kb.health)
+    except DxkbError as error:
+        return {"status": "unavailable", **base, "error": str(error)}
+    return {"status": "ok" if answered else "empty", **base,
             "latencyMs": round((time.perf_counter() - start) * 1000, 2)}
-
-
-def _public(kb: KnowledgeBase) -> str:
-    """The store location without credentials."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    target = kb.location.target
-    if kb.location.kind != "sparql":
-        return target
-    parts = urlsplit(target)
-    return urlunsplit((parts.scheme, parts.hostname + (f":{parts.port}" if parts.port else ""), parts.path, "", ""))

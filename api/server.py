@@ -6,12 +6,12 @@ import os
 
 import uvicorn
 
-from kb.settings import Settings
+from dxkb.kb.settings import Settings
 
 
 def app_factory():
     """uvicorn factory: each worker process opens the store itself (read-only, shared on disk)."""
-    from api.app import create_app
+    from dxkb.api.app import create_app
 
     return create_app(Settings.from_env())
 
@@ -19,5 +19,5 @@ def app_factory():
 def run(settings: Settings) -> None:
     # Workers are separate processes: hand them the settings through the environment they read.
     os.environ["DXKB_STORE"] = settings.store
-    uvicorn.run("api.server:app_factory", factory=True, host=settings.host, port=settings.port,
+    uvicorn.run("dxkb.api.server:app_factory", factory=True, host=settings.host, port=settings.port,
                 workers=settings.workers, log_level="info", proxy_headers=False, server_header=False)

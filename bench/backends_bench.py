@@ -21,10 +21,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kb.build import build  # noqa: E402
-from kb.diagnosis import DiagnosisEngine, Observation, Status  # noqa: E402
-from kb.publish import export  # noqa: E402
-from kb.store import open_graph  # noqa: E402
+from dxkb.kb.build.pipeline import build  # noqa: E402
+from dxkb.kb.engine.diagnosis import DiagnosisEngine, Observation, Status  # noqa: E402
+from dxkb.kb.build.publish import export  # noqa: E402
+from dxkb.kb.service import open_store_at as open_graph  # noqa: E402
 from tests.remote_fixtures import start_oxigraph, start_virtuoso  # noqa: E402
 from tests.vignettes import CASES  # noqa: E402
 

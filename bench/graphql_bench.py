@@ -135,7 +135,7 @@ def start_server(store: Path, port: int, log: Path, extra_env: dict[str, str]) -
     env = {**os.environ, "DXKB_STORE": str(store), "PYTHONUNBUFFERED": "1", **extra_env}
     with log.open("wb") as output:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "api.server:app_factory", "--factory", "--host", "127.0.0.1",
+            [sys.executable, "-m", "uvicorn", "dxkb.api.server:app_factory", "--factory", "--host", "127.0.0.1",
              "--port", str(port), "--workers", "1", "--no-access-log", "--log-level", "warning"],
             cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
 
@@ -164,7 +164,7 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
 
-    from kb.build import build
+    from dxkb.kb.build.pipeline import build
 
     runs: list[Run] = []
     with tempfile.TemporaryDirectory(prefix="dxkb-bench-") as scratch:

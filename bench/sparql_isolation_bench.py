@@ -49,7 +49,7 @@ def start_server(store: str, timeout: float, log: Path) -> tuple[subprocess.Pope
     port = free_port()
     env = {**os.environ, "DXKB_STORE": store, "DXKB_SPARQL_TIMEOUT": str(timeout),
            "DXKB_SPARQL_WORKERS": str(WORKERS)}
-    process = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.server:app_factory", "--factory",
+    process = subprocess.Popen([sys.executable, "-m", "uvicorn", "dxkb.api.server:app_factory", "--factory",
                                 "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
                                env=env, cwd=ROOT, stdout=open(log, "wb"), stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -181,7 +181,7 @@ def main() -> None:
     scratch = Path(tempfile.mkdtemp(prefix="dxkb-bench-"))
     store = args.store
     if store is None:
-        from kb.build import build
+        from dxkb.kb.build.pipeline import build
 
         store = str(scratch / "store")
         build(store, include=(), progress=False)

@@ -1,4 +1,8 @@
-"""Errors that reach users: each carries a one-line message that names what was wrong."""
+"""Errors that reach users: each carries a one-line message that names what was wrong.
+
+Every layer raises these (and only these) for expected failures, so the doors map them to exit codes and error
+codes without importing the layer that raised them.
+"""
 
 
 class DxkbError(Exception):
@@ -15,3 +19,19 @@ class InputError(DxkbError):
     def __init__(self, message: str, *, suggestions: dict[str, list[str]] | None = None) -> None:
         super().__init__(message)
         self.suggestions = suggestions or {}
+
+
+class StoreError(DxkbError):
+    """The store cannot be opened or answered; the message names the location (never credentials)."""
+
+
+class StoreUnavailable(StoreError):
+    """A remote store is down, slow or answered with an error; the message names the endpoint."""
+
+
+class StoreTimeout(StoreUnavailable):
+    """A remote store did not answer within the time limit."""
+
+
+class QueryError(DxkbError):
+    """A query failed; the message names the query and the store's answer."""

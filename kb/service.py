@@ -1,8 +1,11 @@
-"""The knowledge base as the API and CLI see it: one object per store, opened from the settings.
+"""The service facade: the knowledge base as the doors (CLI, GraphQL, SPARQL) see it. The doors call this module
+and nothing below it (they may use ``dxkb.kb.settings`` and ``dxkb.kb.errors``, which every layer shares).
 
-Besides the diagnosis engine and the label indexes it offers batched look-ups (many IDs, one query each) so that
-the GraphQL DataLoaders never ask the store once per object. The store is read-only while a process has it open,
-so results of identical inputs may be cached for the life of the object.
+One :class:`KnowledgeBase` per store, opened from the settings: the diagnosis (with the one diagnose cache,
+keyed by the canonical finding set), the label indexes, batched look-ups (many IDs, one query each, so that the
+GraphQL DataLoaders never ask the store once per object), health, and what the SPARQL door needs to run
+researchers' queries. Module functions cover the commands that do not need an open store (build, export, push).
+The store is read-only while a process has it open, so results of identical inputs may be cached.
 """
 
 from __future__ import annotations
@@ -11,16 +14,24 @@ import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from typing import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Sequence
 
-from rdflib import Graph
+import pyoxigraph as ox
+from rdflib.query import Result
 
-from kb import sparql
-from kb.catalog import LabelIndex
-from kb.curie import InvalidCurie, to_curie, to_iri
-from kb.diagnosis import Diagnosis, DiagnosisEngine, Observation, Step
-from kb.settings import Settings
-from kb.store import StoreLocation, open_graph
+from dxkb.kb.engine.catalog import Entry, LabelIndex, Match
+from dxkb.kb.engine.diagnosis import DiagnosisEngine
+from dxkb.kb.engine.types import (Candidate, Diagnosis, Evidence, NextStep, Observation, Recommendation, RedFlag,
+                                  Status, Step)
+from dxkb.kb.errors import DxkbError, StoreError
+from dxkb.kb.settings import Settings
+from dxkb.kb.store import queries as sparql
+from dxkb.kb.store import registry
+from dxkb.kb.store.base import Store
+from dxkb.kb.store.client import SparqlClient
+from dxkb.kb.store.queries import to_python
+from dxkb.kb.vocab import InvalidCurie, to_curie, to_iri
 
 #: Distinct (observation set, limit) results kept per process. A Diagnosis of the curated KB is a few kB; the
 #: engine takes ~5-10 ms per call, a cache hit microseconds, and a symptom checker's users repeat the same sets.
@@ -52,12 +63,10 @@ class FindingDetails:
 class KnowledgeBase:
     """Opens the configured store once; indexes load lazily and are shared by all requests (read-only)."""
 
-    def __init__(self, settings: Settings, graph: Graph | None = None) -> None:
+    def __init__(self, settings: Settings, store: Store | None = None) -> None:
         self.settings = settings
-        self.location = StoreLocation.parse(settings.store)
-        self.graph = graph if graph is not None else open_graph(
-            self.location, user=settings.store_user, password=settings.store_password, timeout=settings.store_timeout)
-        self.engine = DiagnosisEngine(self.graph)
+        self.store = store if store is not None else open_store(settings)
+        self.engine = DiagnosisEngine(self.store)
         self._lock = threading.Lock()
         self._diagnose_cached = lru_cache(maxsize=DIAGNOSE_CACHE_SIZE)(self._diagnose_canonical)
 
@@ -68,7 +77,7 @@ class KnowledgeBase:
     @cached_property
     def diseases(self) -> LabelIndex:
         with self._lock:
-            return LabelIndex.diseases(self.graph)
+            return LabelIndex.diseases(self.store)
 
     @property
     def steps(self) -> list[Step]:
@@ -78,7 +87,7 @@ class KnowledgeBase:
         """Load the indexes and steps now, so that the first request does not pay for them (or block on them); on
         the embedded store also every annotation (~8 s, 30 MB on the HPO build: diagnoses then touch no store)."""
         _ = self.findings, self.steps
-        if self.location.kind == "oxigraph":
+        if self.store.prefetchable:
             self.engine.prefetch()
         _ = self.diseases
 
@@ -137,11 +146,132 @@ class KnowledgeBase:
                 continue
         if not iris:
             return []
-        return sparql.select(self.graph, query, values={(variable,): iris})
+        return sparql.select(self.store, query, values={(variable,): iris})
+
+    # ------------------------------------------------------------------ store, for the doors
+    @property
+    def public_location(self) -> str:
+        return self.store.public_location
+
+    @property
+    def store_kind(self) -> str:
+        return self.store.kind
+
+    @property
+    def build_id(self) -> str | None:
+        return self.store.build_id
+
+    def health(self) -> bool:
+        """Whether the store answers the health query with a row (QueryError/StoreError when it does not answer)."""
+        return bool(sparql.select(self.store, "health"))
+
+    def query(self, text: str) -> Result:
+        """Any SPARQL query text on this store (the CLI's `dxkb query`)."""
+        return self.store.query(text)
+
+    def sparql_target(self) -> "SparqlTarget":
+        """Where the SPARQL door runs researchers' queries: worker processes over the pinned database, a thread
+        over the in-process store, or a pass-through to the remote endpoint over the shared HTTP client."""
+        database, native = self.store.database, self.store.native
+        if database is not None:
+            return SparqlTarget(database=database)
+        if native is not None:
+            return SparqlTarget(native=native)
+        endpoint = getattr(self.store, "endpoint", None)
+        client = getattr(self.store, "client", None)
+        if endpoint is None or client is None:
+            raise StoreError(f"the {self.store.kind} store offers no way to run SPARQL queries")
+        return SparqlTarget(endpoint=endpoint, client=client)
+
+
+@dataclass(frozen=True)
+class SparqlTarget:
+    """Exactly one of: a database folder (worker processes), an in-process store (thread), a remote endpoint."""
+
+    database: Path | None = None
+    native: ox.Store | None = None
+    endpoint: str | None = None
+    client: SparqlClient | None = None
+
+
+def open_store_at(location: str, *, timeout: float | None = None) -> Store:
+    """A store at a location with otherwise default settings (benchmarks, tests, notebooks)."""
+    settings = Settings.from_env(store=location, store_timeout=timeout)
+    return open_store(settings)
+
+
+def open_store(settings: Settings) -> Store:
+    """The configured store; ``memory:`` is filled by the build pipeline (curated sources only)."""
+    return registry.open_store(settings.store, user=settings.store_user, password=settings.store_password,
+                               timeout=settings.store_timeout, populate=_populate_memory)
+
+
+def _populate_memory(store: ox.Store) -> None:
+    from dxkb.kb.build.pipeline import populate  # only memory: stores need the build (HermiT, SHACL)
+
+    populate(store)
+
+
+# ---------------------------------------------------------------------------------------------------- commands
+
+def build(settings: Settings, *, without: Sequence[str] = (), extra_modules: Sequence[Path] = (),
+          progress: bool = True) -> "BuildReport":
+    """`dxkb build`: the configured sources into the configured store folder."""
+    from dxkb.kb.build.pipeline import build as run_build
+
+    location = registry.parse(settings.store)
+    if not location.is_folder:
+        raise DxkbError(f"dxkb build writes an embedded store folder, not {location.target!r} (see `dxkb push`)")
+    unknown = [w for w in without if w not in settings.build_modules]
+    if unknown:
+        raise DxkbError(f"--without {', '.join(unknown)}: not a source of this build "
+                        f"(sources: {', '.join(settings.build_modules) or 'none'})")
+    include = tuple(m for m in settings.build_modules if m not in without)
+    return run_build(location.target, include=include, extra_modules=list(extra_modules), progress=progress)
+
+
+def needs_build(settings: Settings) -> bool:
+    """Whether the configured store is a folder without a finished build (`dxkb serve` builds it first)."""
+    from dxkb.kb.store.folder import is_built
+
+    location = registry.parse(settings.store)
+    return location.is_folder and not is_built(location.target)
+
+
+def export(settings: Settings, target: Path, fmt: str = "nt") -> int:
+    from dxkb.kb.build.publish import export as run_export
+
+    return run_export(settings.store, target, fmt)
+
+
+def push(settings: Settings, *, graph_store: str, update: str, query: str, graph: str) -> "PushReport":
+    from dxkb.kb.build.publish import push as run_push
+
+    return run_push(settings.store, graph_store=graph_store, update=update, query=query, graph=graph,
+                    user=settings.store_user, password=settings.store_password)
+
+
+def query_text(name: str) -> str:
+    """The text of ``queries/<name>.rq`` (the SPARQL door runs some of them for researchers, e.g. VoID)."""
+    return sparql.load(name)
+
+
+def canonical_id(curie: str) -> str | None:
+    """The canonical CURIE (prefix case fixed), or None when the text is not a CURIE of a known prefix."""
+    try:
+        return to_curie(str(to_iri(curie)))
+    except InvalidCurie:
+        return None
 
 
 def _float(value: object) -> float | None:
     return float(value) if value is not None else None
 
 
-__all__ = ["KnowledgeBase", "DiseaseDetails", "DiseaseFindingLink", "FindingDetails"]
+if TYPE_CHECKING:
+    from dxkb.kb.build.pipeline import BuildReport
+    from dxkb.kb.build.publish import PushReport
+
+__all__ = ["KnowledgeBase", "DiseaseDetails", "DiseaseFindingLink", "FindingDetails", "SparqlTarget", "open_store", "open_store_at",
+           "build", "needs_build", "canonical_id", "query_text", "export", "push", "Candidate", "Diagnosis", "Entry", "Evidence", "LabelIndex",
+           "Match", "NextStep", "to_python", "Observation", "Recommendation", "RedFlag", "Status", "Step"]

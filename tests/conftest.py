@@ -44,7 +44,7 @@ def stop_process(process: subprocess.Popen, timeout: float = 15.0) -> None:
 
 @dataclass
 class LiveServer:
-    """A uvicorn process serving api.server:app_factory; ``log`` holds its output for failure messages."""
+    """A uvicorn process serving dxkb.api.server:app_factory; ``log`` holds its output for failure messages."""
 
     url: str
     process: subprocess.Popen
@@ -63,13 +63,13 @@ class LiveServer:
 
 def start_server(store: str, log_dir: Path, *, healthy_status: tuple[int, ...] = (200,),
                  env: dict[str, str] | None = None, timeout: float = 60.0) -> LiveServer:
-    """Start ``python -m uvicorn api.server:app_factory --factory`` on a free loopback port; wait for /healthz."""
+    """Start ``python -m uvicorn dxkb.api.server:app_factory --factory`` on a free loopback port; wait for /healthz."""
     port = free_port()
     log = log_dir / f"uvicorn-{port}.log"
     environment = {**os.environ, "DXKB_STORE": store, "PYTHONUNBUFFERED": "1", **(env or {})}
     with log.open("wb") as output:  # the child keeps its own copy of the descriptor
         process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "api.server:app_factory", "--factory", "--host", "127.0.0.1",
+            [sys.executable, "-m", "uvicorn", "dxkb.api.server:app_factory", "--factory", "--host", "127.0.0.1",
              "--port", str(port), "--no-access-log"],
             cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT)
     server = LiveServer(url=f"http://127.0.0.1:{port}", process=process, log=log)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from kb.build import build
-from kb.diagnosis import DiagnosisEngine
-from kb.store import open_graph
+from dxkb.kb.build.pipeline import build
+from dxkb.kb.engine.diagnosis import DiagnosisEngine
+from dxkb.kb.service import open_store_at as open_graph
 
 
 @pytest.fixture(scope="session")

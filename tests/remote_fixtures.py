@@ -17,7 +17,7 @@ from typing import Iterator
 import httpx
 import pytest
 
-from kb.publish import export
+from dxkb.kb.build.publish import export
 from tests.conftest import free_port, stop_process
 
 GRAPH = "https://w3id.org/dxkb/graph"

@@ -7,11 +7,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from kb import sparql
-from kb.diagnosis import DiagnosisEngine, Observation, Recommendation, Status
-from kb.publish import PublishError, push
-from kb.remote import RemoteStoreUnavailable
-from kb.store import open_graph
+from dxkb.kb.store import queries as sparql
+from dxkb.kb.engine.diagnosis import DiagnosisEngine, Observation, Recommendation, Status
+from dxkb.kb.build.publish import PublishError, push
+from dxkb.kb.errors import QueryError, StoreUnavailable as RemoteStoreUnavailable
+from dxkb.kb.service import open_store_at as open_graph
 from tests.remote_fixtures import (  # noqa: F401
     GRAPH, curated_export, oxigraph_server, start_oxigraph, store_location, virtuoso_server)
 
@@ -61,18 +61,18 @@ def test_stopped_server_gives_a_clear_error_naming_the_endpoint(curated_export: 
     engine = DiagnosisEngine(open_graph(server.query_url, timeout=3))
     assert diagnose(engine, "rash alone").candidates
     server.stop()
-    with pytest.raises(sparql.QueryError) as info:
+    with pytest.raises(QueryError) as info:
         diagnose(engine, "red flags")
-    assert isinstance(info.value.__cause__, sparql.QueryError) or isinstance(info.value.__cause__, RemoteStoreUnavailable)
+    assert isinstance(info.value.__cause__, QueryError) or isinstance(info.value.__cause__, RemoteStoreUnavailable)
     assert server.query_url in str(info.value) and "unreachable" in str(info.value)
 
 
 def test_credentials_never_appear_in_errors(tmp_path: Path) -> None:
-    from kb.remote import HttpSPARQLStore
+    from dxkb.kb.store.client import SparqlClient
 
-    store = HttpSPARQLStore("http://127.0.0.1:9/sparql", user="alice", password="s3cret", timeout=1)
+    client = SparqlClient(user="alice", password="s3cret", timeout=1)
     with pytest.raises(RemoteStoreUnavailable) as info:
-        store.post({"query": "ASK {}"})
+        client.query("http://alice:s3cret@127.0.0.1:9/sparql", "ASK {}")
     assert "s3cret" not in str(info.value) and "alice" not in str(info.value)
 
 

@@ -12,13 +12,15 @@ from pathlib import Path
 import pytest
 from rdflib import RDF, RDFS, Graph, Namespace, URIRef
 
-from kb import sparql
-from kb.build import build, populate
-from kb.errors import BuildError
-from kb.modules import curated_files, load_graph, ontology_files, source_document
-from kb.reasoning import reason
-from kb.store import CURRENT_LINK, current_build, open_graph
-from kb.validation import check_shapes
+from dxkb.kb.store import queries as sparql
+from dxkb.kb.build.pipeline import build, populate
+from dxkb.kb.errors import BuildError
+from dxkb.kb.build.sources import curated_files, load_graph, ontology_files, source_document
+from dxkb.kb.build.reasoning import reason
+from dxkb.kb.service import open_store_at
+from dxkb.kb.store.oxigraph import graph_over
+from dxkb.kb.store.folder import CURRENT_LINK, current_build
+from dxkb.kb.build.validation import check_shapes
 
 DXKB = Namespace("https://w3id.org/dxkb/vocab#")
 ITEM = Namespace("https://w3id.org/dxkb/DXKB_")
@@ -42,6 +44,11 @@ def test_sources_conform_to_shapes_and_are_consistent() -> None:
     assert (URIRef("http://purl.obolibrary.org/obo/MONDO_0005059"), RDFS.subClassOf, DXKB.Malignancy) in inferred
     assert (ITEM["assoc-viral-marrow"], RDF.type, DXKB.NegatedAssociation) in inferred
     assert (ITEM["assoc-leukemia-cutis"], RDF.type, DXKB.VeryRareAssociation) in inferred
+
+
+def open_graph(location: str):
+    """An rdflib Graph over an in-process store, for triple-level assertions."""
+    return graph_over(open_store_at(location).native)
 
 
 def test_store_holds_materialised_inferences_and_derived_weights(curated_store: Path) -> None:
@@ -114,7 +121,7 @@ def test_failed_build_leaves_the_previous_store_intact(tmp_path: Path) -> None:
         build(folder, extra_modules=[broken], progress=False)
     assert current_build(folder) == live
     assert sorted(p.name for p in (folder / "builds").iterdir()) == [live.name]
-    assert len(sparql.select(open_graph(str(folder)), "disease_index")) >= 5
+    assert len(sparql.select(open_store_at(str(folder)), "disease_index")) >= 5
 
 
 def test_interrupted_build_leaves_the_previous_store_usable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -125,19 +132,19 @@ def test_interrupted_build_leaves_the_previous_store_usable(tmp_path: Path, monk
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("kb.build.run_checks", interrupted)
+    monkeypatch.setattr("dxkb.kb.build.pipeline.run_checks", interrupted)
     with pytest.raises(KeyboardInterrupt):
         build(folder, progress=False)
     assert current_build(folder) == live
     assert [p.name for p in (folder / "builds").iterdir()] == [live.name]
-    assert len(sparql.select(open_graph(str(folder)), "finding_index")) > 5
+    assert len(sparql.select(open_store_at(str(folder)), "finding_index")) > 5
 
 
 def test_killed_build_process_leaves_the_previous_store_usable(tmp_path: Path) -> None:
     folder = tmp_path / "store"
     build(folder, progress=False)
     live = current_build(folder)
-    process = subprocess.Popen([sys.executable, "-m", "kb.cli", "build", "--store", str(folder), "--quiet"],
+    process = subprocess.Popen([sys.executable, "-m", "dxkb.api.cli", "build", "--store", str(folder), "--quiet"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and not any(p.name.endswith(".building") for p in (folder / "builds").iterdir()):
@@ -145,7 +152,7 @@ def test_killed_build_process_leaves_the_previous_store_usable(tmp_path: Path) -
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert current_build(folder) == live
-    assert len(sparql.select(open_graph(str(folder)), "disease_index")) >= 5
+    assert len(sparql.select(open_store_at(str(folder)), "disease_index")) >= 5
     build(folder, progress=False)  # the next build cleans up the leftovers
     assert [p.name for p in (folder / "builds").iterdir()] == [current_build(folder).name]
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 
-DXKB = [sys.executable, "-m", "kb.cli"]
+DXKB = [sys.executable, "-m", "dxkb.api.cli"]
 
 
 def dxkb(*args: str, store: Path | str | None = None) -> subprocess.CompletedProcess:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kb import sparql
-from kb.curie import to_curie
-from kb.diagnosis import DiagnosisEngine, Observation, Status
+from dxkb.kb.store import queries as sparql
+from dxkb.kb.vocab import to_curie
+from dxkb.kb.engine.diagnosis import DiagnosisEngine, Observation, Status
 
 FINDINGS = ["HP:0000988", "HP:0012378", "HP:0001824", "HP:0002719", "HP:0001871",
             "DXKB:0000101", "DXKB:0000102", "DXKB:0000103", "DXKB:0000104", "DXKB:0000105"]
@@ -48,18 +48,18 @@ def _annotated(engine: DiagnosisEngine, disease_curie: str, finding: str) -> boo
     """Does any annotation of the disease match the finding through the hierarchy (either direction)?"""
     from rdflib import URIRef
 
-    from kb.curie import to_iri
+    from dxkb.kb.vocab import to_iri
 
-    rows = sparql.select(engine.graph, "candidates", values={("observed",): [(URIRef(to_iri(finding)),)]})
+    rows = sparql.select(engine.store, "candidates", values={("observed",): [(URIRef(to_iri(finding)),)]})
     return any(to_curie(r["disease"]) == disease_curie for r in rows)
 
 
 def _has_negations(engine: DiagnosisEngine, finding: str) -> bool:
     from rdflib import URIRef
 
-    from kb.curie import to_iri
+    from dxkb.kb.vocab import to_iri
 
-    rows = sparql.select(engine.graph, "candidates", values={("observed",): [(URIRef(to_iri(finding)),)]})
+    rows = sparql.select(engine.store, "candidates", values={("observed",): [(URIRef(to_iri(finding)),)]})
     return any(r["negated"] for r in rows)
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kb.diagnosis import Diagnosis, DiagnosisEngine, Observation, Recommendation, Status
-from kb.errors import InputError
+from dxkb.kb.engine.diagnosis import Diagnosis, DiagnosisEngine, Observation, Recommendation, Status
+from dxkb.kb.errors import InputError
 
 from tests.vignettes import BLOOD_COUNT, COMMON_CAUSES, LEUKEMIA, MARROW_BIOPSY, RASH, RED_FLAGS, SUSPICIOUS_CBC
 

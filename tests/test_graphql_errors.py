@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.app import create_app
-from kb.service import KnowledgeBase
-from kb.settings import Settings
+from dxkb.api.app import create_app
+from dxkb.kb.service import KnowledgeBase
+from dxkb.kb.settings import Settings
 from tests.conftest import GraphQLClient, InProcess, LiveServer, free_port, start_server
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"

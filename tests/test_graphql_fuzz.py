@@ -11,7 +11,7 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis_graphql import Mode, from_schema
 
-from api.graphql.schema import sdl
+from dxkb.api.graphql.schema import sdl
 
 SCHEMA = sdl()
 KNOWN_CODES = {"BAD_USER_INPUT", "NOT_FOUND", "QUERY_TOO_COMPLEX", "GRAPHQL_PARSE_FAILED",

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import httpx
 
-from api.app import create_app
-from kb.service import KnowledgeBase
-from kb.settings import Settings
+from dxkb.api.app import create_app
+from dxkb.kb.service import KnowledgeBase
+from dxkb.kb.settings import Settings
 
 
 class CountingKnowledgeBase(KnowledgeBase):

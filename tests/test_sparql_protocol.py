@@ -9,7 +9,8 @@ import pytest
 from rdflib import Graph, Namespace, URIRef
 from rdflib.namespace import RDF
 
-from kb.store import open_oxigraph
+from dxkb.kb.store.embedded import open_read_only
+from dxkb.kb.store.folder import current_build
 from tests.sparql_fixtures import sparql_server  # noqa: F401
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -296,7 +297,7 @@ def test_void_statistics(sparql_server, curated_store):
     graph = Graph().parse(data=response.text, format="turtle")
     dataset = graph.value(predicate=RDF.type, object=VOID.Dataset)
     assert dataset is not None
-    assert int(graph.value(dataset, VOID.triples)) == len(open_oxigraph(curated_store))
+    assert int(graph.value(dataset, VOID.triples)) == len(open_read_only(current_build(curated_store)))
     for statistic in (VOID.classes, VOID.properties, VOID.distinctSubjects, VOID.distinctObjects):
         assert int(graph.value(dataset, statistic)) > 0
     partitions = {graph.value(p, VOID["class"]): int(graph.value(p, VOID.entities))

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from api.sparql.formats import GRAPH_FORMATS, HTML, RESULT_FORMATS, FormatError, choose
-from api.sparql.screening import explain_syntax_error, keywords, screen, undeclared_prefixes
+from dxkb.api.sparql.formats import GRAPH_FORMATS, HTML, RESULT_FORMATS, FormatError, choose
+from dxkb.api.sparql.screening import explain_syntax_error, keywords, screen, undeclared_prefixes
 
 SERVICE_CALLS = [
     "SELECT * { SERVICE <http://e.org/s> { ?s ?p ?o } }",

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from kb.service import KnowledgeBase
-from kb.settings import Settings
+from dxkb.kb.service import KnowledgeBase
+from dxkb.kb.settings import Settings
 
 
 def graphql_routes(settings: Settings, kb: KnowledgeBase) -> list[BaseRoute]:
-    from api.graphql.http import GraphQLView
-    from api.graphql.schema import build_schema
+    from dxkb.api.graphql.http import GraphQLView
+    from dxkb.api.graphql.schema import build_schema
 
     return [Route("/graphql", GraphQLView(build_schema(settings), kb, settings))]

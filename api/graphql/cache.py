@@ -1,12 +1,9 @@
-"""Caches for repeated diagnose requests, kept on the event loop (only the event loop touches them: no lock).
+"""The GraphQL response cache: finished data of repeated diagnose operations, kept on the event loop (only the
+event loop touches it: no lock).
 
 The store is read-only while the server runs, so an entry never goes stale; only error-free results are kept (bad
-input is re-checked, and explained, every time).
-
-- DiagnosisCache: converted diagnoses by the request's own finding list. The kb layer caches a diagnosis by its
-  canonical observation set, but reaching it costs a worker-thread hop and the conversion to GraphQL objects; a
-  hit here is a dict look-up on the event loop, with no thread and no store.
-- ResultCache: the finished response data of a whole diagnose operation, so a repeated request skips execution.
+input is re-checked, and explained, every time). The diagnosis itself is cached once, in the service, by the
+canonical finding set; this cache only spares re-executing and re-serialising an identical request.
 """
 from __future__ import annotations
 
@@ -20,36 +17,9 @@ from graphql.language import FieldNode, OperationDefinitionNode, OperationType
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
-from api.graphql import types as t
 
-#: Entries kept (least recently used dropped first). A converted diagnosis of the curated KB is ~20 kB.
-SIZE = 1024
-
-
-class DiagnosisCache:
-    def __init__(self, size: int = SIZE) -> None:
-        self.size = size
-        self._entries: OrderedDict[Hashable, t.Diagnosis] = OrderedDict()
-        self.hits = self.misses = 0
-
-    @staticmethod
-    def key(data: t.DiagnoseInput) -> Hashable:
-        return tuple((str(f.id), f.status.value) for f in data.findings), data.limit
-
-    def get(self, key: Hashable) -> t.Diagnosis | None:
-        found = self._entries.get(key)
-        if found is None:
-            self.misses += 1
-            return None
-        self._entries.move_to_end(key)
-        self.hits += 1
-        return found
-
-    def put(self, key: Hashable, value: t.Diagnosis) -> None:
-        self._entries[key] = value
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.size:
-            self._entries.popitem(last=False)
+#: Entries kept (least recently used dropped first). A diagnose answer of the curated KB is ~20 kB.
+SIZE = 512
 
 
 class ResultCache:
@@ -63,7 +33,7 @@ class ResultCache:
 
     CACHEABLE_ROOT_FIELDS = frozenset({"diagnose", "__typename"})
 
-    def __init__(self, size: int = SIZE // 2) -> None:
+    def __init__(self, size: int = SIZE) -> None:
         self.size = size
         self._entries: OrderedDict[Hashable, dict] = OrderedDict()
 

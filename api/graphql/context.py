@@ -9,9 +9,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.graphql.cache import DiagnosisCache
-from api.graphql.loaders import Loaders
-from kb.service import KnowledgeBase
+from dxkb.api.graphql.loaders import Loaders
+from dxkb.kb.service import KnowledgeBase
 
 T = TypeVar("T")
 
@@ -21,7 +20,6 @@ class Context:
     kb: KnowledgeBase
     request: Request | None = None
     response: Response | None = None
-    diagnoses: DiagnosisCache = field(default_factory=DiagnosisCache)  # the view passes its process-wide one
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

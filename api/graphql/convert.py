@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from kb import diagnosis as dx
-from kb.diagnosis import Step
-from kb.service import DiseaseFindingLink, KnowledgeBase
-from kb.curie import to_curie
+from dxkb.kb import service as dx
+from dxkb.kb.service import Step
+from dxkb.kb.service import DiseaseFindingLink, KnowledgeBase
+from dxkb.kb.vocab import to_curie
 
-from api.graphql import types as t
+from dxkb.api.graphql import types as t
 
 
 def finding(kb: KnowledgeBase, curie: str) -> t.Finding:

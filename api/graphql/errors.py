@@ -21,9 +21,7 @@ from graphql import GraphQLError, GraphQLSyntaxError, ValidationContext, Validat
 from graphql.language import VariableDefinitionNode
 from strawberry.extensions import SchemaExtension
 
-from kb.errors import InputError
-from kb.sparql import QueryError
-from kb.store import StoreError
+from dxkb.kb.errors import InputError, QueryError, StoreError
 
 log = logging.getLogger("dxkb.api.graphql")
 

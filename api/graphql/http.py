@@ -26,11 +26,10 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
-from api.graphql.cache import DiagnosisCache
-from api.graphql.context import Context
-from api.graphql.errors import INTERNAL, INTERNAL_MESSAGE, classify
-from kb.service import KnowledgeBase
-from kb.settings import Settings
+from dxkb.api.graphql.context import Context
+from dxkb.api.graphql.errors import INTERNAL, INTERNAL_MESSAGE, classify
+from dxkb.kb.service import KnowledgeBase
+from dxkb.kb.settings import Settings
 
 log = logging.getLogger("dxkb.api.graphql")
 
@@ -111,7 +110,6 @@ class GraphQLView(GraphQL):
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None, allow_queries_via_get=True,
                          subscription_protocols=(), multipart_uploads_enabled=False)
         self.kb = kb
-        self.diagnoses = DiagnosisCache()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # no subscriptions, so no WebSocket transport
@@ -205,7 +203,7 @@ class GraphQLView(GraphQL):
             raise
 
     async def get_context(self, request: Any, response: Any) -> Context:
-        return Context(kb=self.kb, request=request, response=response, diagnoses=self.diagnoses)
+        return Context(kb=self.kb, request=request, response=response)
 
     # ------------------------------------------------------------------ response
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:

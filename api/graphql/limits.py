@@ -20,9 +20,9 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
-from api.graphql.cache import CachedResults, ResultCache
-from api.graphql.errors import QUERY_TOO_COMPLEX, VALIDATION_FAILED, ErrorCodes, coded
-from kb.settings import Settings
+from dxkb.api.graphql.cache import CachedResults, ResultCache
+from dxkb.api.graphql.errors import QUERY_TOO_COMPLEX, VALIDATION_FAILED, ErrorCodes, coded
+from dxkb.kb.settings import Settings
 
 #: Distinct documents whose parse and validation results are kept. Frontends send a handful of fixed documents;
 #: the bound keeps a client that sends endless unique documents from growing memory.

@@ -12,9 +12,9 @@ from typing import Any, TypeVar
 from starlette.concurrency import run_in_threadpool
 from strawberry.dataloader import DataLoader
 
-from api.graphql import convert
-from api.graphql import types as t
-from kb.service import DiseaseDetails, FindingDetails, KnowledgeBase
+from dxkb.api.graphql import convert
+from dxkb.api.graphql import types as t
+from dxkb.kb.service import DiseaseDetails, FindingDetails, KnowledgeBase
 
 K = TypeVar("K")
 V = TypeVar("V")

@@ -11,7 +11,7 @@ import binascii
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from api.graphql.errors import BadUserInput
+from dxkb.api.graphql.errors import BadUserInput
 
 T = TypeVar("T")
 

@@ -5,15 +5,11 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from api.graphql import convert
-from api.graphql import types as t
-from api.graphql.cache import DiagnosisCache
-from api.graphql.errors import BadUserInput, NotFound
-from api.graphql.pagination import check_search, encode_cursor, page
-from kb.catalog import LabelIndex
-from kb.curie import InvalidCurie, to_curie, to_iri
-from kb.diagnosis import Observation, Status
-from kb.service import KnowledgeBase
+from dxkb.api.graphql import convert
+from dxkb.api.graphql import types as t
+from dxkb.api.graphql.errors import BadUserInput, NotFound
+from dxkb.api.graphql.pagination import check_search, encode_cursor, page
+from dxkb.kb.service import KnowledgeBase, LabelIndex, Observation, Status, canonical_id
 
 MAX_LIMIT = 100
 MAX_FINDINGS = 100  # per diagnose call: more than any patient presents with, few enough to keep a call cheap
@@ -21,10 +17,7 @@ MAX_FINDINGS = 100  # per diagnose call: more than any patient presents with, fe
 
 def _normalise(curie: str) -> str | None:
     """The canonical CURIE (prefix case fixed), or None when the text is not a CURIE of a known prefix."""
-    try:
-        return to_curie(str(to_iri(curie)))
-    except InvalidCurie:
-        return None
+    return canonical_id(curie)
 
 
 def _lookup(index: LabelIndex, what: str, given: str) -> str:
@@ -101,12 +94,7 @@ class Query:
                                   "further testing or watchful waiting. " + t.DECISION_SUPPORT + " Unknown or missing "
                                   "finding IDs give BAD_USER_INPUT with suggestions.")
     async def diagnose(self, info: Info, input: t.DiagnoseInput) -> t.Diagnosis:
-        cache, key = info.context.diagnoses, DiagnosisCache.key(input)
-        found = cache.get(key)
-        if found is None:
-            found = await info.context.run(_diagnose, info.context.kb, input)
-            cache.put(key, found)
-        return found
+        return await info.context.run(_diagnose, info.context.kb, input)
 
     @strawberry.field(description="A disease by ID; null (with a NOT_FOUND error naming close matches) when there is "
                                   "none.")

@@ -8,10 +8,10 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import ExecutionContext
 
-from api.graphql.errors import is_user_error
-from api.graphql.limits import extensions
-from api.graphql.resolvers import Query
-from kb.settings import Settings
+from dxkb.api.graphql.errors import is_user_error
+from dxkb.api.graphql.limits import extensions
+from dxkb.api.graphql.resolvers import Query
+from dxkb.kb.settings import Settings
 
 log = logging.getLogger("dxkb.api.graphql")
 

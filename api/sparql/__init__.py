@@ -1,6 +1,6 @@
 """The SPARQL door for researchers: a read-only SPARQL 1.1 Protocol endpoint at /sparql.
 
-    from api.sparql import sparql_routes, sparql_lifespan
+    from dxkb.api.sparql import sparql_routes, sparql_lifespan
     app = Starlette(routes=sparql_routes(settings, kb), lifespan=sparql_lifespan)
 
 Queries on the embedded store run in worker processes that are killed at the deadline (see pool.py); they start
@@ -21,7 +21,7 @@ _endpoints: "weakref.WeakSet[Any]" = weakref.WeakSet()
 
 def sparql_routes(settings: Any, kb: Any) -> list[Any]:
     """The routes of /sparql, /sparql/void, /sparql/examples and /sparql/static for this knowledge base."""
-    from api.sparql.endpoint import SparqlEndpoint
+    from dxkb.api.sparql.endpoint import SparqlEndpoint
 
     endpoint = SparqlEndpoint(settings, kb)
     _endpoints.add(endpoint)

@@ -18,10 +18,10 @@ from typing import Any
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SH, XSD
 
-from api.sparql.errors import EndpointError
-from api.sparql.execution import Job
-from kb import sparql as queries
-from kb.curie import NAMESPACES
+from dxkb.api.sparql.errors import EndpointError
+from dxkb.api.sparql.execution import Job
+from dxkb.kb.service import query_text
+from dxkb.kb.vocab import NAMESPACES
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 VOID = Namespace("http://rdfs.org/ns/void#")
@@ -116,7 +116,7 @@ class VoidCache:
 
     @staticmethod
     async def _select(engine: Any, name: str, max_rows: int) -> list[dict[str, str]]:
-        job = Job(query=queries.load(f"sparql/{name}"), results_format="json", graph_format=None,
+        job = Job(query=query_text(f"sparql/{name}"), results_format="json", graph_format=None,
                   max_rows=max_rows)
         outcome = await engine.run(job, INTERNAL_TIMEOUT)
         if outcome.status != 200:

@@ -19,14 +19,14 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from api.sparql import description, protocol
-from api.sparql.engines import Engine, engine_for
-from api.sparql.errors import EndpointError
-from api.sparql.examples import load_examples
-from api.sparql.execution import Job
-from api.sparql.formats import BY_NAME, GRAPH_FORMATS, HTML, RESULT_FORMATS, FormatError, choose
-from kb.service import KnowledgeBase
-from kb.settings import Settings
+from dxkb.api.sparql import description, protocol
+from dxkb.api.sparql.engines import Engine, engine_for
+from dxkb.api.sparql.errors import EndpointError
+from dxkb.api.sparql.examples import load_examples
+from dxkb.api.sparql.execution import Job
+from dxkb.api.sparql.formats import BY_NAME, GRAPH_FORMATS, HTML, RESULT_FORMATS, FormatError, choose
+from dxkb.kb.service import KnowledgeBase
+from dxkb.kb.settings import Settings
 
 log = logging.getLogger("dxkb.sparql")
 STATIC = Path(__file__).parent / "static"

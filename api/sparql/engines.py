@@ -1,9 +1,9 @@
-"""Where a query runs, by store kind: nothing above this module knows which one it got.
+"""Where a query runs, by what the service's store offers (``KnowledgeBase.sparql_target``):
 
-- ``oxigraph`` (a store folder): a pool of worker processes, killed at the deadline (pool.py);
-- ``memory``: the in-process Oxigraph store, evaluated in a thread (a timeout answers the client, but the thread
-  cannot be stopped - fine for tests and experiments, which is what ``memory:`` is for);
-- ``sparql`` (a URL): passed through to the remote endpoint with the same screening and the same timeout.
+- a database folder (the embedded store): a pool of worker processes, killed at the deadline (pool.py);
+- an in-process store (``memory:``): evaluated in a thread (a timeout answers the client, but the thread cannot be
+  stopped - fine for tests and experiments, which is what ``memory:`` is for);
+- a remote endpoint: passed through with the same screening and timeout, over the store's own HTTP client.
 """
 
 from __future__ import annotations
@@ -13,16 +13,16 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 from urllib.parse import urlencode
 
-import httpx
 import pyoxigraph as ox
 
-from api.sparql.errors import EndpointError
-from api.sparql.execution import Job, Outcome, execute
-from api.sparql.formats import BY_NAME, GRAPH_FORMATS, RESULT_FORMATS
-from api.sparql.pool import WorkerPool
-from api.sparql.screening import screen
-from kb.service import KnowledgeBase
-from kb.settings import Settings
+from dxkb.api.sparql.errors import EndpointError
+from dxkb.api.sparql.execution import Job, Outcome, execute
+from dxkb.api.sparql.formats import BY_NAME, GRAPH_FORMATS, RESULT_FORMATS
+from dxkb.api.sparql.pool import WorkerPool
+from dxkb.api.sparql.screening import screen
+from dxkb.kb.errors import StoreTimeout, StoreUnavailable
+from dxkb.kb.service import KnowledgeBase, SparqlTarget
+from dxkb.kb.settings import Settings
 
 
 class Engine(Protocol):
@@ -76,25 +76,25 @@ class RemoteEngine:
 
     kind = "sparql"
 
-    def __init__(self, url: str, user: str | None, password: str | None) -> None:
-        self.url = url
-        self._client = httpx.AsyncClient(auth=(user, password or "") if user else None, follow_redirects=False)
+    def __init__(self, target: SparqlTarget) -> None:
+        assert target.endpoint is not None and target.client is not None
+        self.url = target.endpoint
+        self._client = target.client
 
     async def run(self, job: Job, timeout: float) -> Outcome:
         refusal = screen(job.query, allow_service=job.allow_service)
         if refusal:
             return Outcome.refused(refusal)
         accept = ", ".join(BY_NAME[name].media_type for name in (job.results_format, job.graph_format) if name)
-        data = [("query", job.query)] + [("default-graph-uri", g) for g in job.default_graphs] \
+        extra = [("default-graph-uri", g) for g in job.default_graphs] \
             + [("named-graph-uri", g) for g in job.named_graphs]
         try:
-            response = await self._client.post(self.url, content=urlencode(data).encode("ascii"), timeout=timeout,
-                                               headers={"Accept": accept,
-                                                        "Content-Type": "application/x-www-form-urlencoded"})
-        except httpx.TimeoutException:
+            response = await asyncio.to_thread(self._client.query, self.url, job.query, accept=accept, extra=extra,
+                                               timeout=timeout, retry=False, check=False)
+        except StoreTimeout:
             raise _timeout_error(timeout) from None
-        except httpx.HTTPError as error:
-            raise EndpointError(502, f"the remote SPARQL store did not answer: {type(error).__name__}") from None
+        except StoreUnavailable as error:
+            raise EndpointError(502, f"the remote SPARQL store did not answer: {error}") from None
         if response.status_code >= 500:
             raise EndpointError(502, f"the remote SPARQL store failed ({response.status_code}): "
                                      f"{response.text[:2000]}")
@@ -107,15 +107,15 @@ class RemoteEngine:
         raise EndpointError(502, f"the remote SPARQL store answered with an unexpected type {media!r}")
 
     async def close(self) -> None:
-        await self._client.aclose()
+        """The client belongs to the knowledge base's store, which closes it."""
 
 
 def engine_for(settings: Settings, kb: KnowledgeBase) -> Engine:
-    """The engine matching the knowledge base's store location."""
-    location = kb.location
-    if location.kind == "oxigraph":
-        return PoolEngine(WorkerPool(location.target, size=settings.sparql_workers,
+    """The engine matching what the knowledge base's store offers."""
+    target = kb.sparql_target()
+    if target.database is not None:
+        return PoolEngine(WorkerPool(target.database, size=settings.sparql_workers,
                                      memory_mb=settings.sparql_memory_mb))
-    if location.kind == "memory":
-        return ThreadEngine(kb.graph.store._inner, settings.sparql_workers)  # oxrdflib keeps the ox.Store there
-    return RemoteEngine(location.target, settings.store_user, settings.store_password)
+    if target.native is not None:
+        return ThreadEngine(target.native, settings.sparql_workers)
+    return RemoteEngine(target)

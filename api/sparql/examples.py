@@ -58,7 +58,7 @@ def _title(name: str) -> str:
 @lru_cache(maxsize=1)
 def load_examples() -> tuple[Example, ...]:
     """Every example, sorted by file name (files are numbered so that the order reads well)."""
-    folder = resources.files("queries").joinpath("examples")
+    folder = resources.files("dxkb.queries").joinpath("examples")
     found = []
     for path in sorted(folder.iterdir(), key=lambda p: p.name):
         if not path.name.endswith(".rq"):

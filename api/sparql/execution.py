@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from api.sparql import results
-from api.sparql.screening import Refusal, explain_syntax_error, screen
+from dxkb.api.sparql import results
+from dxkb.api.sparql.screening import Refusal, explain_syntax_error, screen
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class Outcome:
 
 
 def _not_acceptable(form: str, family: str) -> Outcome:
-    from api.sparql.formats import GRAPH_FORMATS, RESULT_FORMATS, supported_media_types
+    from dxkb.api.sparql.formats import GRAPH_FORMATS, RESULT_FORMATS, supported_media_types
 
     formats = RESULT_FORMATS if family == "results" else GRAPH_FORMATS
     return Outcome.error(406, f"a {form} result cannot be sent in the requested format; this endpoint offers "

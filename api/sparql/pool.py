@@ -1,6 +1,6 @@
 """A pool of SPARQL worker processes that can be killed at a query's deadline.
 
-    pool = WorkerPool("/path/to/store", size=2, memory_mb=2048)
+    pool = WorkerPool(Path("/path/to/store/builds/<id>"), size=2, memory_mb=2048)
     outcome = await pool.run(job, timeout=10.0)   # raises PoolError (503/504) when it cannot answer in time
     await pool.close()
 
@@ -27,10 +27,9 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from api.sparql import worker as worker_module
-from api.sparql.errors import EndpointError
-from api.sparql.execution import Job, Outcome
-from kb.store import StoreError, current_build
+from dxkb.api.sparql import worker as worker_module
+from dxkb.api.sparql.errors import EndpointError
+from dxkb.api.sparql.execution import Job, Outcome
 
 log = logging.getLogger("dxkb.sparql")
 STARTUP_TIMEOUT = 60.0  # seconds for a worker to open the store
@@ -81,33 +80,31 @@ class Worker:
 
 
 def spawn(database: str, memory_mb: int) -> tuple[subprocess.Popen, Connection]:
-    """Start ``python -m api.sparql.worker`` with one end of a socket pair as an inherited descriptor.
+    """Start ``python -m dxkb.api.sparql.worker`` with one end of a socket pair as an inherited descriptor.
 
     A plain subprocess rather than multiprocessing's spawn: the worker imports only what it needs (not the
     server's ``__main__`` - uvicorn, a console script, or nothing re-importable at all for ``python -c``), and
     no resource-tracker process comes along.
     """
     parent_end, child_end = multiprocessing.Pipe(duplex=True)
-    package_root = str(Path(__file__).resolve().parents[2])  # where ``api`` lives, whatever the cwd
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH"))
-                                                       if p)}
     try:
         process = subprocess.Popen(
-            [sys.executable, "-m", "api.sparql.worker", str(child_end.fileno()), database, str(memory_mb),
-             str(os.getpid())], pass_fds=(child_end.fileno(),), env=env, stdin=subprocess.DEVNULL)
+            [sys.executable, "-m", "dxkb.api.sparql.worker", str(child_end.fileno()), database, str(memory_mb),
+             str(os.getpid())], pass_fds=(child_end.fileno(),), stdin=subprocess.DEVNULL)
     finally:
         child_end.close()
     return process, parent_end
 
 
 class WorkerPool:
-    """``size`` workers over the store folder's live build; started lazily inside the running event loop."""
+    """``size`` workers over one build's database (the one the serving process pinned when it opened the store,
+    so workers started after a rebuild still answer from the same build); started lazily inside the event loop."""
 
-    def __init__(self, store_folder: str, *, size: int = 2, memory_mb: int = 2048,
+    def __init__(self, database: Path, *, size: int = 2, memory_mb: int = 2048,
                  recycle_rss_mb: int | None = None) -> None:
         if size < 1:
             raise ValueError(f"the SPARQL worker pool needs at least one worker (got {size})")
-        self.store_folder = store_folder
+        self.database = Path(database)
         self.size = size
         self.memory_mb = memory_mb
         # A worker that kept much memory after a heavy (but finished) query is replaced rather than reused.
@@ -145,10 +142,10 @@ class WorkerPool:
 
     def _start_one(self) -> None:
         """In a helper thread: spawn a worker and wait until it has opened the store."""
-        try:
-            database = str(current_build(self.store_folder))
-        except StoreError as error:
-            self._settle_start(None, str(error))
+        database = str(self.database)
+        if not os.path.isdir(database):
+            self._settle_start(None, f"the store's database {database} does not exist (run `dxkb build`, then "
+                                     "restart the server to serve the new build)")
             return
         try:
             process, parent_end = spawn(database, self.memory_mb)

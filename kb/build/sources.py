@@ -1,34 +1,33 @@
-"""The sources a build reads: the ontology, the curated modules, and optional importers (by name)."""
+"""The files a build reads: the ontology, its SHACL shapes, the curated modules and their source documents.
+
+Imported public data comes from the importers (``dxkb.kb.build.importers``), chosen by name."""
 
 from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 from rdflib import Graph
 
-#: Optional sources, by name: a function that writes N-Triples into a file and returns a short summary.
-#: Importers register here (see kb/importers); `dxkb build --without NAME` leaves one out.
-Importer = Callable[[Path], str]
-OPTIONAL_SOURCES: dict[str, Callable[[], Importer]] = {}
+from dxkb.kb.errors import BuildError
 
 
 def ontology_files() -> list[Path]:
-    return [Path(str(resources.files("ontology").joinpath("dxkb.ttl")))]
+    return [Path(str(resources.files("dxkb.ontology").joinpath("dxkb.ttl")))]
 
 
 def shapes_file() -> Path:
-    return Path(str(resources.files("ontology").joinpath("shapes.ttl")))
+    return Path(str(resources.files("dxkb.ontology").joinpath("shapes.ttl")))
 
 
 def curated_files() -> list[Path]:
-    data = resources.files("kb").joinpath("data")
+    data = resources.files("dxkb.kb").joinpath("data")
     return sorted(Path(str(p)) for p in data.iterdir() if p.name.endswith(".ttl"))
 
 
 def source_document(name: str) -> Path:
-    return Path(str(resources.files("kb").joinpath("data", "sources", name)))
+    return Path(str(resources.files("dxkb.kb").joinpath("data", "sources", name)))
 
 
 def iter_sources(extra: list[Path] | None = None) -> Iterator[Path]:
@@ -39,8 +38,6 @@ def iter_sources(extra: list[Path] | None = None) -> Iterator[Path]:
 
 def load_graph(paths: list[Path]) -> Graph:
     """Parse Turtle files into one in-memory graph; a parse error names the file and line."""
-    from kb.errors import BuildError
-
     graph = Graph()
     for path in paths:
         if not path.is_file():
@@ -51,5 +48,3 @@ def load_graph(paths: list[Path]) -> Graph:
             raise BuildError(f"malformed Turtle in {path}: {str(error).strip().splitlines()[0]}") from error
     return graph
 
-
-import kb.importers  # noqa: E402,F401  (registers OPTIONAL_SOURCES["hpo"]; after the definitions above)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pyshacl import validate
 from rdflib import Graph, Namespace
 
-from kb.errors import BuildError
-from kb.modules import shapes_file
+from dxkb.kb.errors import BuildError
+from dxkb.kb.build.sources import shapes_file
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
 

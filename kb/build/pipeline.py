@@ -18,19 +18,23 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import Graph, URIRef
+from rdflib import URIRef
 from rdflib.namespace import DCTERMS, RDF, XSD
 
-from kb import __version__, sparql
-from kb.errors import BuildError
-from kb.modules import OPTIONAL_SOURCES, load_graph, iter_sources
-from kb.progress import Steps
-from kb.reasoning import ReasoningError, reason
-from kb.store import CURRENT_LINK, wrap
-from kb.validation import check_shapes
+from dxkb.kb import __version__, vocab
+from dxkb.kb.build import importers
+from dxkb.kb.build.progress import Steps
+from dxkb.kb.build.reasoning import ReasoningError, reason
+from dxkb.kb.build.sources import iter_sources, load_graph
+from dxkb.kb.build.validation import check_shapes
+from dxkb.kb.errors import BuildError
+from dxkb.kb.store import queries as sparql
+from dxkb.kb.store.base import Store
+from dxkb.kb.store.folder import BUILDS, CURRENT_LINK, swap_current
+from dxkb.kb.store.oxigraph import InProcessStore
 
-DXKB = "https://w3id.org/dxkb/vocab#"
-BUILD_INFO = URIRef("https://w3id.org/dxkb/build")
+DXKB = vocab.DXKB
+BUILD_INFO = URIRef(vocab.BUILD_INFO)
 
 
 @dataclass
@@ -47,9 +51,9 @@ def populate(store: ox.Store, *, extra_modules: list[Path] | None = None, includ
              steps: Steps | None = None) -> BuildReport:
     """Fill an empty pyoxigraph store with the validated, reasoned and derived knowledge base."""
     steps = steps or Steps(enabled=False)
-    unknown = [name for name in include if name not in OPTIONAL_SOURCES]
+    unknown = [name for name in include if name not in importers.IMPORTERS]
     if unknown:
-        raise BuildError(f"unknown source(s) {', '.join(unknown)} (available: {', '.join(sorted(OPTIONAL_SOURCES)) or 'none'})")
+        raise BuildError(f"unknown source(s) {', '.join(unknown)} (available: {', '.join(importers.names()) or 'none'})")
     paths = list(iter_sources(extra_modules))
     with steps.step("parse ontology and curated modules"):
         curated = load_graph(paths)
@@ -68,9 +72,9 @@ def populate(store: ox.Store, *, extra_modules: list[Path] | None = None, includ
         for name in include:
             with steps.step(f"import {name}"):
                 target = Path(scratch) / f"{name}.nt"
-                notes.append(OPTIONAL_SOURCES[name]()(target))
+                notes.append(importers.load(name)(target))
                 store.bulk_load(path=str(target), format=ox.RdfFormat.N_TRIPLES)
-    graph = wrap(store)
+    graph = InProcessStore(store)
     with steps.step("derive log-frequencies and specificity weights"):
         store.extend(_derived_quads(graph))
     with steps.step("quality checks (queries/checks)"):
@@ -81,7 +85,7 @@ def populate(store: ox.Store, *, extra_modules: list[Path] | None = None, includ
                        seconds=steps.seconds, notes=notes)
 
 
-def run_checks(graph: Graph) -> None:
+def run_checks(graph: Store) -> None:
     """Every queries/checks/*.rq names what it forbids; any row it returns stops the build."""
     failures = []
     for name in sparql.names("checks"):
@@ -93,7 +97,7 @@ def run_checks(graph: Graph) -> None:
         raise BuildError("quality checks failed: " + "; ".join(failures))
 
 
-def _derived_quads(graph: Graph) -> list[ox.Quad]:
+def _derived_quads(graph: Store) -> list[ox.Quad]:
     quads: list[ox.Quad] = []
     log_f, log_c = ox.NamedNode(DXKB + "logFrequency"), ox.NamedNode(DXKB + "logComplement")
     for row in sparql.select(graph, "build/association_frequencies"):
@@ -157,7 +161,7 @@ def build(folder: str | Path, *, include: tuple[str, ...] = (), extra_modules: l
     """Build into ``folder/builds/<new>`` and swap ``folder/current`` to it only when everything succeeded."""
     root = Path(folder).expanduser()
     try:
-        (root / "builds").mkdir(parents=True, exist_ok=True)
+        (root / BUILDS).mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise BuildError(f"cannot create the store folder {root}: {error.strerror}") from error
     steps = Steps(enabled=progress)
@@ -167,7 +171,7 @@ def build(folder: str | Path, *, include: tuple[str, ...] = (), extra_modules: l
         except BlockingIOError:
             raise BuildError(f"another build is writing {root}") from None
         _remove_stale(root)
-        target = Path(tempfile.mkdtemp(prefix=time.strftime("%Y%m%dT%H%M%S-"), suffix=".building", dir=root / "builds"))
+        target = Path(tempfile.mkdtemp(prefix=time.strftime("%Y%m%dT%H%M%S-"), suffix=".building", dir=root / BUILDS))
         try:
             store = ox.Store(str(target))
             report = populate(store, include=include, extra_modules=extra_modules, steps=steps)
@@ -177,7 +181,7 @@ def build(folder: str | Path, *, include: tuple[str, ...] = (), extra_modules: l
             del store
             final = target.with_suffix("")
             target.rename(final)
-            _swap_current(root, final)
+            swap_current(root, final)
         except BaseException:
             shutil.rmtree(target, ignore_errors=True)
             raise
@@ -187,18 +191,10 @@ def build(folder: str | Path, *, include: tuple[str, ...] = (), extra_modules: l
     return report
 
 
-def _swap_current(root: Path, build_dir: Path) -> None:
-    temporary = root / f".{CURRENT_LINK}.{os.getpid()}"
-    if temporary.is_symlink() or temporary.exists():
-        temporary.unlink()
-    temporary.symlink_to(build_dir.relative_to(root))
-    os.replace(temporary, root / CURRENT_LINK)
-
-
 def _remove_stale(root: Path) -> None:
     """Delete unfinished builds and builds no longer linked as current (never the live one)."""
     link = root / CURRENT_LINK
     live = link.resolve() if link.exists() else None
-    for entry in (root / "builds").iterdir():
+    for entry in (root / BUILDS).iterdir():
         if entry.resolve() != live:
             shutil.rmtree(entry, ignore_errors=True)

@@ -8,7 +8,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from kb.diagnosis import Diagnosis, Evidence
+from dxkb.kb.service import Diagnosis, Evidence
 
 
 def _evidence(e: Evidence) -> dict[str, Any]:

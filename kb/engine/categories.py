@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Iterable
 
-from rdflib import Graph, URIRef
+from rdflib import URIRef
 
-from kb import sparql
+from dxkb.kb.store import queries as sparql
+from dxkb.kb.store.base import Store
 
 
 class CauseCategories:
     """Loads the (small, static) category hierarchy once; answers batches of diseases with one query."""
 
-    def __init__(self, graph: Graph) -> None:
-        self.graph = graph
+    def __init__(self, store: Store) -> None:
+        self.store = store
         self._broader: dict[str, set[str]] | None = None
 
     @property
@@ -22,7 +23,7 @@ class CauseCategories:
         """Kind code -> the codes of the categories it falls under (loaded once; a benign race at worst)."""
         if self._broader is None:
             pairs: dict[str, set[str]] = defaultdict(set)
-            for row in sparql.select(self.graph, "category_hierarchy"):
+            for row in sparql.select(self.store, "category_hierarchy"):
                 pairs[row["narrower"]].add(row["broader"])
             self._broader = dict(pairs)
         return self._broader
@@ -33,7 +34,7 @@ class CauseCategories:
         if not iris:
             return {}
         codes: dict[str, set[str]] = defaultdict(set)
-        for row in sparql.select(self.graph, "disease_categories", values={("disease",): [(URIRef(i),) for i in iris]}):
+        for row in sparql.select(self.store, "disease_categories", values={("disease",): [(URIRef(i),) for i in iris]}):
             codes[row["disease"]].add(row["code"])
         broader = self.broader
         result = {}

@@ -1,6 +1,6 @@
-"""CURIE <-> IRI conversion for the public vocabularies dxkb reuses.
+"""The vocabulary: namespaces, CURIE prefixes and CURIE <-> IRI conversion for the public vocabularies dxkb reuses.
 
-One prefix map for the whole project, so that IDs in the API, the CLI and the store agree.
+One prefix map for the whole project, so that IDs in the API, the CLI, the importers and the store agree.
 """
 
 from __future__ import annotations
@@ -19,15 +19,30 @@ PREFIXES: dict[str, str] = {
     "DXKB": "https://w3id.org/dxkb/DXKB_",
 }
 
+DXKB = "https://w3id.org/dxkb/vocab#"
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDF_TYPE = RDF + "type"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+OWL = "http://www.w3.org/2002/07/owl#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+DCTERMS = "http://purl.org/dc/terms/"
+OBOINOWL = "http://www.geneontology.org/formats/oboInOwl#"
+IAO = "http://purl.obolibrary.org/obo/IAO_"
+DEFINITION = IAO + "0000115"
+#: The build's provenance node (dxkb:BuildInfo) and the source node of each imported dataset.
+BUILD_INFO = "https://w3id.org/dxkb/build"
+SOURCE_BASE = "https://w3id.org/dxkb/source/"
+
 #: Namespaces used in queries and serialisations (prefix -> namespace IRI).
 NAMESPACES: dict[str, str] = {
-    "dxkb": "https://w3id.org/dxkb/vocab#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "oboInOwl": "http://www.geneontology.org/formats/oboInOwl#",
-    "IAO": "http://purl.obolibrary.org/obo/IAO_",
+    "dxkb": DXKB,
+    "rdfs": RDFS,
+    "owl": OWL,
+    "skos": SKOS,
+    "dcterms": DCTERMS,
+    "oboInOwl": OBOINOWL,
+    "IAO": IAO,
     **PREFIXES,
 }
 

@@ -10,10 +10,11 @@ import difflib
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
-from rdflib import Graph
 
-from kb import sparql
-from kb.curie import to_curie
+
+from dxkb.kb.store import queries as sparql
+from dxkb.kb.store.base import Store
+from dxkb.kb.vocab import to_curie
 
 
 @dataclass
@@ -56,12 +57,12 @@ class LabelIndex:
         self._blob = "\x01".join(hays)
 
     @classmethod
-    def findings(cls, graph: Graph) -> "LabelIndex":
-        return cls(sparql.select(graph, "finding_index"), "finding")
+    def findings(cls, store: Store) -> "LabelIndex":
+        return cls(sparql.select(store, "finding_index"), "finding")
 
     @classmethod
-    def diseases(cls, graph: Graph) -> "LabelIndex":
-        return cls(sparql.select(graph, "disease_index"), "disease")
+    def diseases(cls, store: Store) -> "LabelIndex":
+        return cls(sparql.select(store, "disease_index"), "disease")
 
     def __contains__(self, curie: str) -> bool:
         return curie in self.by_id

@@ -17,13 +17,17 @@ from enum import Enum
 from itertools import product
 from typing import Iterable
 
-from rdflib import Graph, URIRef
+from rdflib import URIRef
 
-from kb import model, sparql
-from kb.catalog import LabelIndex
-from kb.categories import CauseCategories
-from kb.curie import InvalidCurie, to_curie, to_iri
-from kb.errors import InputError
+from dxkb.kb.engine import model
+from dxkb.kb.store import queries as sparql
+from dxkb.kb.store.base import Store
+from dxkb.kb.engine.catalog import LabelIndex
+from dxkb.kb.engine.categories import CauseCategories
+from dxkb.kb.vocab import InvalidCurie, to_curie, to_iri
+from dxkb.kb.errors import InputError
+from dxkb.kb.engine.types import (Candidate, Diagnosis, Evidence, NextStep, Observation, Precondition,
+                                  Recommendation, RedFlag, Status, Step, Yield)
 
 #: Findings per VALUES block when the engine asks the store for hierarchy matches or annotations.
 RETRIEVAL_CHUNK = 2000
@@ -32,114 +36,6 @@ RETRIEVAL_CHUNK = 2000
 #: finding are kept (queries/annotations.rq: about 30 MB for the 254,000 HPO annotations).
 MATCH_CACHE_SIZE = 4096
 
-DISCLAIMER = ("Decision support, not a diagnosis: probabilities are estimates from the knowledge base's priors and "
-              "finding frequencies, each traceable to its source; a clinician must interpret them.")
-
-
-class Status(str, Enum):
-    PRESENT = "PRESENT"
-    ABSENT = "ABSENT"
-
-
-class Recommendation(str, Enum):
-    """What to do overall. Decided in one place (`_recommend`), so further levels (e.g. urgent referral) slot in."""
-
-    WATCHFUL_WAITING = "WATCHFUL_WAITING"
-    FURTHER_TESTING = "FURTHER_TESTING"
-
-
-@dataclass(frozen=True, order=True)
-class Observation:
-    finding: str  # CURIE, e.g. HP:0000988
-    status: Status
-
-
-@dataclass
-class Evidence:
-    finding: str  # the patient's finding (CURIE)
-    finding_label: str
-    status: Status
-    likelihood: float  # P(finding | disease) used in the score (before the ABSENT complement)
-    likelihood_ratio: float  # relative to the background rate; > 1 supports, < 1 opposes
-    frequency: float | None  # the annotated frequency, when an annotation matched
-    matched: str | None  # the annotated finding (CURIE) that matched, possibly an ancestor or descendant
-    relation: str  # exact | annotated-broader | annotated-narrower | negated | background
-    source: str | None
-
-
-@dataclass
-class Candidate:
-    disease: str  # CURIE
-    label: str
-    probability: float
-    rank: int
-    prior: float
-    prior_is_default: bool
-    prior_source: str | None
-    cause_category: str | None
-    supporting: list[Evidence] = field(default_factory=list)
-    opposing: list[Evidence] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Yield:
-    finding: str  # IRI
-    sensitivity: float
-    specificity: float
-
-
-@dataclass(frozen=True)
-class Precondition:
-    condition: str  # ANY | NONE
-    findings: frozenset[str]  # IRIs
-    sentence: str | None
-
-
-@dataclass
-class Step:
-    id: str
-    iri: str
-    label: str
-    kind: str
-    is_test: bool
-    invasiveness: float | None
-    cost: float
-    order: int
-    definition: str | None
-    yields: list[Yield] = field(default_factory=list)
-    preconditions: list[Precondition] = field(default_factory=list)
-
-
-@dataclass
-class NextStep:
-    step: Step
-    expected_information_gain: float  # bits
-    gain_per_cost: float
-    worth_cost: bool
-    rationale: str
-
-
-@dataclass
-class RedFlag:
-    finding: str  # the patient's finding (CURIE)
-    label: str
-    red_flag_for: str  # the presenting complaint (CURIE)
-    raises_suspicion_of: str | None
-    suspicion_label: str | None
-    sentence: str | None
-    source: str | None
-
-
-@dataclass
-class Diagnosis:
-    observations: list[Observation]
-    candidates: list[Candidate]
-    total_candidates: int
-    next_steps: list[NextStep]
-    red_flags: list[RedFlag]
-    recommendation: Recommendation
-    explanation: str
-    disclaimer: str = DISCLAIMER
 
 
 def _entropy(probabilities: Iterable[float]) -> float:
@@ -149,13 +45,13 @@ def _entropy(probabilities: Iterable[float]) -> float:
 class DiagnosisEngine:
     """One per store; thread-safe. Static parts of the KB (indexes, steps) are loaded once, lazily."""
 
-    def __init__(self, graph: Graph) -> None:
-        self.graph = graph
+    def __init__(self, store: Store) -> None:
+        self.store = store
         self._lock = threading.Lock()
         self._findings: LabelIndex | None = None
         self._steps: list[Step] | None = None
         self._priors: dict[str, tuple[float, str | None]] | None = None
-        self.categories = CauseCategories(graph)
+        self.categories = CauseCategories(store)
         # Retrieval caches (see _candidate_rows); the store is read-only while the engine has it open.
         self._cache_lock = threading.Lock()
         self._matches_cache: OrderedDict[str, tuple[tuple, ...]] = OrderedDict()
@@ -169,7 +65,7 @@ class DiagnosisEngine:
     def findings(self) -> LabelIndex:
         with self._lock:
             if self._findings is None:
-                self._findings = LabelIndex.findings(self.graph)
+                self._findings = LabelIndex.findings(self.store)
             return self._findings
 
     @property
@@ -185,25 +81,25 @@ class DiagnosisEngine:
         with self._lock:
             if self._priors is None:
                 self._priors = {row["disease"]: (float(row["probability"]), row["source"])
-                                for row in sparql.select(self.graph, "priors")}
+                                for row in sparql.select(self.store, "priors")}
             return self._priors
 
     def _load_steps(self) -> list[Step]:
         steps: dict[str, Step] = {}
-        test_kinds = {row["kindClass"] for row in sparql.select(self.graph, "test_kinds")}
-        for row in sparql.select(self.graph, "diagnostic_steps"):
+        test_kinds = {row["kindClass"] for row in sparql.select(self.store, "test_kinds")}
+        for row in sparql.select(self.store, "diagnostic_steps"):
             steps.setdefault(row["step"], Step(
                 id=to_curie(row["step"]), iri=row["step"], label=row["label"], kind=row["kind"],
                 is_test=row["kindClass"] in test_kinds,
                 invasiveness=float(row["invasiveness"]) if row["invasiveness"] is not None else None,
                 cost=float(row["cost"]) if row["cost"] is not None else 1.0,
                 order=int(row["order"]) if row["order"] is not None else 999, definition=row["definition"]))
-        for row in sparql.select(self.graph, "step_yields"):
+        for row in sparql.select(self.store, "step_yields"):
             if row["step"] in steps:
                 steps[row["step"]].yields.append(
                     Yield(row["finding"], float(row["sensitivity"]), float(row["specificity"])))
         grouped: dict[tuple[str, str], dict] = {}
-        for row in sparql.select(self.graph, "step_preconditions"):
+        for row in sparql.select(self.store, "step_preconditions"):
             entry = grouped.setdefault((row["step"], row["precondition"]),
                                        {"condition": row["condition"], "findings": set(), "sentence": row["sentence"]})
             entry["findings"].add(row["finding"])
@@ -284,7 +180,7 @@ class DiagnosisEngine:
             fetched: dict[str, list[tuple]] = {f: [] for f in missing}
             for start in range(0, len(missing), RETRIEVAL_CHUNK):
                 chunk = missing[start:start + RETRIEVAL_CHUNK]
-                for row in sparql.select(self.graph, "finding_matches", values={("observed",): [(URIRef(f),) for f in chunk]}):
+                for row in sparql.select(self.store, "finding_matches", values={("observed",): [(URIRef(f),) for f in chunk]}):
                     fetched[row["observed"]].append((row["annotated"], row["relation"], row["observedSpecificity"],
                                                      row["annotatedSpecificity"]))
             with self._cache_lock:
@@ -301,7 +197,7 @@ class DiagnosisEngine:
         for start in range(0, len(missing), RETRIEVAL_CHUNK):
             chunk = missing[start:start + RETRIEVAL_CHUNK]
             fetched: dict[str, list[tuple[str, bool, float | None]]] = {f: [] for f in chunk}
-            for row in sparql.select(self.graph, "annotations", values={("annotated",): [(URIRef(f),) for f in chunk]}):
+            for row in sparql.select(self.store, "annotations", values={("annotated",): [(URIRef(f),) for f in chunk]}):
                 fetched[row["annotated"]].append((row["disease"], row["negated"], row["frequency"]))
             for finding, rows in fetched.items():
                 cache[finding] = tuple(rows)  # one atomic store per key: concurrent fillers write equal values
@@ -338,7 +234,7 @@ class DiagnosisEngine:
         for start in range(0, len(missing), RETRIEVAL_CHUNK):
             chunk = missing[start:start + RETRIEVAL_CHUNK]
             found: dict[str, list[tuple[str, float | None]]] = {d: [] for d in chunk}
-            for row in sparql.select(self.graph, "disease_annotations", values={("disease",): [(URIRef(d),) for d in chunk]}):
+            for row in sparql.select(self.store, "disease_annotations", values={("disease",): [(URIRef(d),) for d in chunk]}):
                 found[row["disease"]].append((row["annotated"], row["frequency"]))
             for disease, rows in found.items():
                 features[disease] = _feature_terms(rows)  # one atomic store per key, as in _annotations
@@ -375,7 +271,7 @@ class DiagnosisEngine:
         if diseases is not None:
             values[("disease",)] = [(URIRef(d),) for d in sorted(set(diseases))]
         grouped: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
-        for row in sparql.select(self.graph, query, values=values):
+        for row in sparql.select(self.store, query, values=values):
             grouped[row["disease"]][row["observed"]].append(row)
         return grouped
 
@@ -391,7 +287,7 @@ class DiagnosisEngine:
         if shown:  # labels, categories and sourced evidence of the candidates shown (same matching, same numbers)
             shown_iris = [str(to_iri(c.disease)) for c in shown]
             summaries = {row["disease"]: row for row in sparql.select(
-                self.graph, "disease_summaries", values={("disease",): [(URIRef(d),) for d in shown_iris]})}
+                self.store, "disease_summaries", values={("disease",): [(URIRef(d),) for d in shown_iris]})}
             sourced = self._evidence_rows("evidence", iri_of.values(), shown_iris)
             categories = self.categories.most_specific(shown_iris)
             for candidate, iri in zip(shown, shown_iris):
@@ -487,7 +383,7 @@ class DiagnosisEngine:
             return []
         terms = [(URIRef(p),) for p in present]
         flags: dict[str, RedFlag] = {}
-        for row in sparql.select(self.graph, "red_flags", values={("present",): terms, ("context_present",): terms}):
+        for row in sparql.select(self.store, "red_flags", values={("present",): terms, ("context_present",): terms}):
             curie = to_curie(row["present"])
             flags.setdefault(curie, RedFlag(
                 finding=curie, label=self.findings.by_id[curie].label if curie in self.findings else curie,
@@ -500,7 +396,7 @@ class DiagnosisEngine:
     def _next_steps(self, obs: list[Observation], iri_of: dict[str, str], present: set[str],
                     ranked: list[Candidate]) -> list[NextStep]:
         ancestors: dict[str, set[str]] = defaultdict(set)
-        for row in sparql.select(self.graph, "ancestors", values={("finding",): [(URIRef(i),) for i in sorted(iri_of.values())]}):
+        for row in sparql.select(self.store, "ancestors", values={("finding",): [(URIRef(i),) for i in sorted(iri_of.values())]}):
             ancestors[row["finding"]].add(row["ancestor"])
         present_closure = set().union(*(ancestors[p] | {p} for p in present)) if present else set()
         observed = set(iri_of.values())

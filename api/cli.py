@@ -13,8 +13,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from kb.errors import DxkbError
-from kb.settings import Settings
+from dxkb.kb.errors import DxkbError
+from dxkb.kb.settings import Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="dxkb: an open diagnostic knowledge graph (decision support, not a diagnosis).")
@@ -34,12 +34,9 @@ def _settings(**overrides: object) -> Settings:
 
 def _guard(action: Callable[[], T]) -> T:
     """Run a command body; known failures become one line and exit code 1 (130 when interrupted)."""
-    from kb.sparql import QueryError
-    from kb.store import StoreError
-
     try:
         return action()
-    except (DxkbError, QueryError, StoreError, OSError) as error:
+    except (DxkbError, OSError) as error:
         message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         err.print(f"[red]error:[/red] {message}", highlight=False, markup=True, soft_wrap=True)
         raise typer.Exit(1) from None
@@ -56,19 +53,10 @@ def build(
     quiet: bool = typer.Option(False, "--quiet", help="No progress display"),
 ) -> None:
     """Validate (SHACL, OWL reasoner), materialise inferences and write the store atomically."""
-    from kb.build import build as run_build
-    from kb.store import StoreLocation
+    from dxkb.kb import service
 
     def body() -> None:
-        settings = _settings(store=store)
-        location = StoreLocation.parse(settings.store)
-        if location.kind != "oxigraph":
-            raise DxkbError(f"dxkb build writes an embedded store folder, not {location.target!r} (see `dxkb push`)")
-        include = tuple(m for m in settings.build_modules if m not in without)
-        unknown = [w for w in without if w not in settings.build_modules]
-        if unknown:
-            raise DxkbError(f"--without {', '.join(unknown)}: not a source of this build (sources: {', '.join(settings.build_modules) or 'none'})")
-        report = run_build(location.target, include=include, extra_modules=list(module), progress=not quiet)
+        report = service.build(_settings(store=store), without=without, extra_modules=module, progress=not quiet)
         err.print(f"built {report.location}: {report.triples:,} triples ({report.inferred} inferred) from {', '.join(report.sources)}")
 
     _guard(body)
@@ -87,23 +75,19 @@ def query(
     fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json"),
 ) -> None:
     """Run any SPARQL query file through rdflib on the configured store."""
-    from kb.sparql import run, to_python
-    from kb.store import open_graph
+    from dxkb.kb.service import KnowledgeBase, to_python
 
     def body() -> None:
         if not file.is_file():
             raise DxkbError(f"query file not found: {file}")
         text = file.read_text(encoding="utf-8")
-        settings = _settings(store=store)
-        graph = open_graph(settings.store, user=settings.store_user, password=settings.store_password,
-                           timeout=settings.store_timeout)
         from rdflib.plugins.sparql.parser import parseQuery
 
         try:
             parseQuery(text)
         except Exception as error:
             raise DxkbError(f"malformed SPARQL in {file}: {str(error).splitlines()[0]}") from error
-        result = run(graph, text)
+        result = KnowledgeBase(_settings(store=store)).query(text)
         if result.type == "ASK":
             rows, columns = [{"ask": bool(result.askAnswer)}], ["ask"]
         elif result.type in ("CONSTRUCT", "DESCRIBE"):
@@ -141,14 +125,13 @@ def diagnose(
     store: Optional[str] = StoreOption,
 ) -> None:
     """Rank candidate causes for the findings and propose the next diagnostic steps."""
-    from kb.diagnosis import Observation, Status
-    from kb.report import diagnosis_json, print_diagnosis
-    from kb.service import KnowledgeBase
+    from dxkb.api.report import diagnosis_json, print_diagnosis
+    from dxkb.kb.service import KnowledgeBase, Observation, Status
 
     def body() -> None:
         kb = KnowledgeBase(_settings(store=store))
         observations = [Observation(p, Status.PRESENT) for p in present] + [Observation(a, Status.ABSENT) for a in absent]
-        result = kb.engine.diagnose(observations, limit=limit)
+        result = kb.diagnose(observations, limit=limit)
         if as_json:
             sys.stdout.write(json.dumps(diagnosis_json(result), indent=2) + "\n")
         else:
@@ -164,10 +147,10 @@ def export(
     store: Optional[str] = StoreOption,
 ) -> None:
     """Write the built graph for a SPARQL server's bulk loader."""
-    from kb.publish import export as run_export
+    from dxkb.kb import service
 
     def body() -> None:
-        count = run_export(_settings(store=store).store, output, fmt)
+        count = service.export(_settings(store=store), output, fmt)
         err.print(f"wrote {count:,} triples to {output}")
 
     _guard(body)
@@ -183,12 +166,11 @@ def push(
 ) -> None:
     """Load the built graph into a SPARQL server's named graph, replacing the old one only when complete.
     Credentials come from DXKB_STORE_USER / DXKB_STORE_PASSWORD."""
-    from kb.publish import push as run_push
+    from dxkb.kb import service
 
     def body() -> None:
-        settings = _settings(store=store)
-        report = run_push(settings.store, graph_store=graph_store, update=update, query=query_url, graph=graph,
-                          user=settings.store_user, password=settings.store_password)
+        report = service.push(_settings(store=store), graph_store=graph_store, update=update, query=query_url,
+                              graph=graph)
         err.print(f"pushed {report.triples:,} triples into <{report.graph}> at {report.server}")
 
     _guard(body)
@@ -202,16 +184,14 @@ def serve(
     workers: Optional[int] = typer.Option(None, "--workers", help="uvicorn worker processes [env DXKB_WORKERS]"),
 ) -> None:
     """Serve /graphql, /sparql and /healthz with uvicorn; builds the embedded store first if it is missing."""
-    from kb.build import build as run_build
-    from kb.store import CURRENT_LINK, StoreLocation
+    from dxkb.kb import service
 
     def body() -> None:
         settings = _settings(store=store, host=host, port=port, workers=workers)
-        location = StoreLocation.parse(settings.store)
-        if location.kind == "oxigraph" and not (Path(location.target) / CURRENT_LINK).exists():
-            err.print(f"no knowledge base at {location.target}: building it first")
-            run_build(location.target, include=settings.build_modules, progress=True)
-        from api.server import run
+        if service.needs_build(settings):
+            err.print(f"no knowledge base at {settings.store}: building it first")
+            service.build(settings, progress=True)
+        from dxkb.api.server import run
 
         run(settings)
 

@@ -1,0 +1,117 @@
+"""The engine's types: what goes in (observations) and what comes out (a diagnosis with candidates, evidence,
+next steps, red flags and the recommendation). Plain dataclasses, shared by every part of the engine and by the
+doors through the service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+DISCLAIMER = ("Decision support, not a diagnosis: probabilities are estimates from the knowledge base's priors and "
+              "finding frequencies, each traceable to its source; a clinician must interpret them.")
+
+
+class Status(str, Enum):
+    PRESENT = "PRESENT"
+    ABSENT = "ABSENT"
+
+
+class Recommendation(str, Enum):
+    """What to do overall. Decided in one place (`_recommend`), so further levels (e.g. urgent referral) slot in."""
+
+    WATCHFUL_WAITING = "WATCHFUL_WAITING"
+    FURTHER_TESTING = "FURTHER_TESTING"
+
+
+@dataclass(frozen=True, order=True)
+class Observation:
+    finding: str  # CURIE, e.g. HP:0000988
+    status: Status
+
+
+@dataclass
+class Evidence:
+    finding: str  # the patient's finding (CURIE)
+    finding_label: str
+    status: Status
+    likelihood: float  # P(finding | disease) used in the score (before the ABSENT complement)
+    likelihood_ratio: float  # relative to the background rate; > 1 supports, < 1 opposes
+    frequency: float | None  # the annotated frequency, when an annotation matched
+    matched: str | None  # the annotated finding (CURIE) that matched, possibly an ancestor or descendant
+    relation: str  # exact | annotated-broader | annotated-narrower | negated | background
+    source: str | None
+
+
+@dataclass
+class Candidate:
+    disease: str  # CURIE
+    label: str
+    probability: float
+    rank: int
+    prior: float
+    prior_is_default: bool
+    prior_source: str | None
+    cause_category: str | None
+    supporting: list[Evidence] = field(default_factory=list)
+    opposing: list[Evidence] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Yield:
+    finding: str  # IRI
+    sensitivity: float
+    specificity: float
+
+
+@dataclass(frozen=True)
+class Precondition:
+    condition: str  # ANY | NONE
+    findings: frozenset[str]  # IRIs
+    sentence: str | None
+
+
+@dataclass
+class Step:
+    id: str
+    iri: str
+    label: str
+    kind: str
+    is_test: bool
+    invasiveness: float | None
+    cost: float
+    order: int
+    definition: str | None
+    yields: list[Yield] = field(default_factory=list)
+    preconditions: list[Precondition] = field(default_factory=list)
+
+
+@dataclass
+class NextStep:
+    step: Step
+    expected_information_gain: float  # bits
+    gain_per_cost: float
+    worth_cost: bool
+    rationale: str
+
+
+@dataclass
+class RedFlag:
+    finding: str  # the patient's finding (CURIE)
+    label: str
+    red_flag_for: str  # the presenting complaint (CURIE)
+    raises_suspicion_of: str | None
+    suspicion_label: str | None
+    sentence: str | None
+    source: str | None
+
+
+@dataclass
+class Diagnosis:
+    observations: list[Observation]
+    candidates: list[Candidate]
+    total_candidates: int
+    next_steps: list[NextStep]
+    red_flags: list[RedFlag]
+    recommendation: Recommendation
+    explanation: str
+    disclaimer: str = DISCLAIMER
