@@ -8,7 +8,8 @@ import httpx
 import pytest
 
 from dxkb.kb.store import queries as sparql
-from dxkb.kb.engine.diagnosis import DiagnosisEngine, Observation, Recommendation, Status
+from dxkb.kb.engine.diagnosis import DiagnosisEngine
+from dxkb.kb.engine.types import Observation, Recommendation, Status
 from dxkb.kb.build.publish import PublishError, push
 from dxkb.kb.errors import QueryError, StoreUnavailable as RemoteStoreUnavailable
 from dxkb.kb.service import open_store_at as open_graph

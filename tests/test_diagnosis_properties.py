@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 
 from dxkb.kb.store import queries as sparql
 from dxkb.kb.vocab import to_curie
-from dxkb.kb.engine.diagnosis import DiagnosisEngine, Observation, Status
+from dxkb.kb.engine.diagnosis import DiagnosisEngine
+from dxkb.kb.engine.types import Observation, Status
 
 FINDINGS = ["HP:0000988", "HP:0012378", "HP:0001824", "HP:0002719", "HP:0001871",
             "DXKB:0000101", "DXKB:0000102", "DXKB:0000103", "DXKB:0000104", "DXKB:0000105"]

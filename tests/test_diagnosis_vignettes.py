@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from dxkb.kb.engine.diagnosis import Diagnosis, DiagnosisEngine, Observation, Recommendation, Status
+from dxkb.kb.engine.diagnosis import DiagnosisEngine
+
+from dxkb.kb.engine.types import Diagnosis, Observation, Recommendation, Status
 from dxkb.kb.errors import InputError
 
 from tests.vignettes import BLOOD_COUNT, COMMON_CAUSES, LEUKEMIA, MARROW_BIOPSY, RASH, RED_FLAGS, SUSPICIOUS_CBC

@@ -20,7 +20,8 @@ from bench.accuracy.simulate import Patient
 
 def score(store: Path, patients: Sequence[Patient], progress: bool = True) -> dict:
     """Ranks of each patient's disease among the OMIM candidates."""
-    from dxkb.kb.engine.diagnosis import DiagnosisEngine, Observation, Status
+    from dxkb.kb.engine.diagnosis import DiagnosisEngine
+    from dxkb.kb.engine.types import Observation, Status
     from dxkb.kb.errors import InputError
     from dxkb.kb.service import open_store_at as open_graph
 

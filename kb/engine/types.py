@@ -17,7 +17,7 @@ class Status(str, Enum):
 
 
 class Recommendation(str, Enum):
-    """What to do overall. Decided in one place (`_recommend`), so further levels (e.g. urgent referral) slot in."""
+    """What to do overall. Decided in one place (`advice.advise`), together with the explanation."""
 
     WATCHFUL_WAITING = "WATCHFUL_WAITING"
     FURTHER_TESTING = "FURTHER_TESTING"

@@ -1,0 +1,292 @@
+"""Retrieval: the engine's only caller of SPARQL. It turns rows of queries/*.rq into typed records and keeps the
+caches (the store is read-only while open, so nothing cached goes stale).
+
+The rows of queries/candidates.rq come from its two halves, each cached per finding: finding_matches.rq (the
+hierarchy walk from an observed finding: which annotated findings match it, how, with which specificity) and
+annotations.rq (the annotations naming a finding). The one-query form costs ~20 us a row in embedded Oxigraph
+(thousands of rows for five findings on the HPO build); from the caches a row costs a dictionary look-up.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import threading
+from collections import OrderedDict, defaultdict
+from typing import Iterable, NamedTuple
+
+from rdflib import URIRef
+
+from dxkb.kb.engine import model
+from dxkb.kb.engine.catalog import LabelIndex
+from dxkb.kb.engine.categories import CauseCategories
+from dxkb.kb.engine.types import Precondition, Step, Yield
+from dxkb.kb.store import queries as sparql
+from dxkb.kb.store.base import Store
+from dxkb.kb.vocab import to_curie
+
+#: Findings per VALUES block when the engine asks the store for hierarchy matches or annotations.
+RETRIEVAL_CHUNK = 2000
+
+#: Observed findings whose hierarchy matches (queries/finding_matches.rq) stay cached; the annotations of every
+#: finding are kept (queries/annotations.rq: about 30 MB for the 254,000 HPO annotations).
+MATCH_CACHE_SIZE = 4096
+
+
+class Match(NamedTuple):
+    """One annotation of a disease that bears on an observed finding, and how it matches (a row of candidates.rq)."""
+
+    observed: str  # IRI of the patient's finding
+    disease: str  # IRI
+    annotated: str  # IRI of the annotated finding: the observed one, an ancestor or a descendant
+    relation: str  # exact | annotated-broader | annotated-narrower
+    frequency: float | None
+    negated: bool
+    observed_specificity: float | None  # ln of the share of findings under the observed one
+    annotated_specificity: float | None
+    source: str | None = None  # only in evidence (queries/evidence.rq)
+
+
+class Summary(NamedTuple):
+    label: str | None
+
+
+class FlagRow(NamedTuple):
+    present: str  # IRI
+    context: str
+    suspicion: str | None
+    suspicion_label: str | None
+    sentence: str | None
+    source: str | None
+
+
+#: Per disease: (sum over its features of ln(1 - rate x P(f|D)), feature IRI -> its term).
+Features = tuple[float, dict[str, float]]
+#: Disease IRI -> observed finding IRI -> the matches.
+Grouped = dict[str, dict[str, list[Match]]]
+
+
+def _number(value: object) -> float | None:
+    """Numbers as floats whatever the backend gives (remote stores: Decimal for xsd:decimal)."""
+    return float(value) if value is not None else None  # type: ignore[arg-type]
+
+
+def feature_terms(features: Iterable[tuple[str, float | None]]) -> Features:
+    """ln(1 - rate x P(f|D)) for each feature of a disease (the best frequency when listed twice) and their sum."""
+    terms: dict[str, float] = {}
+    for annotated, frequency in features:
+        p = min(float(frequency) if frequency is not None else 0.5, model.MAX_LIKELIHOOD)
+        terms[annotated] = min(terms.get(annotated, 0.0), math.log(1.0 - model.UNREPORTED_RATE * p))
+    return math.fsum(terms[k] for k in sorted(terms)), terms
+
+
+class Retrieval:
+    """One per store; thread-safe. Static parts of the KB (indexes, steps, priors) load once, lazily."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._lock = threading.Lock()
+        self._findings: LabelIndex | None = None
+        self._steps: list[Step] | None = None
+        self._priors: dict[str, tuple[float, str | None]] | None = None
+        self.categories = CauseCategories(store)
+        self._cache_lock = threading.Lock()
+        self._matches_cache: OrderedDict[str, tuple[tuple, ...]] = OrderedDict()
+        self._annotations_cache: dict[str, tuple[tuple[str, bool, float | None], ...]] = {}
+        self._curies: dict[str, str] = {}  # disease IRI -> CURIE (thousands per diagnosis at HPO scale)
+        self._features: dict[str, Features] = {}
+
+    # ------------------------------------------------------------------ static parts
+    @property
+    def findings(self) -> LabelIndex:
+        with self._lock:
+            if self._findings is None:
+                self._findings = LabelIndex.findings(self.store)
+            return self._findings
+
+    @property
+    def steps(self) -> list[Step]:
+        with self._lock:
+            if self._steps is None:
+                self._steps = self._load_steps()
+            return self._steps
+
+    @property
+    def priors(self) -> dict[str, tuple[float, str | None]]:
+        """Disease IRI -> (prior, source); diseases without one take model.DEFAULT_PRIOR."""
+        with self._lock:
+            if self._priors is None:
+                self._priors = {row["disease"]: (float(row["probability"]), row["source"])
+                                for row in sparql.select(self.store, "priors")}
+            return self._priors
+
+    def curie(self, iri: str) -> str:
+        found = self._curies.get(iri)
+        if found is None:
+            found = self._curies[iri] = to_curie(iri)
+        return found
+
+    def label(self, iri: str) -> str:
+        entry = self.findings.get(to_curie(iri))
+        return entry.label if entry else to_curie(iri)
+
+    def _load_steps(self) -> list[Step]:
+        steps: dict[str, Step] = {}
+        test_kinds = {row["kindClass"] for row in sparql.select(self.store, "test_kinds")}
+        for row in sparql.select(self.store, "diagnostic_steps"):
+            steps.setdefault(row["step"], Step(
+                id=to_curie(row["step"]), iri=row["step"], label=row["label"], kind=row["kind"],
+                is_test=row["kindClass"] in test_kinds,
+                invasiveness=float(row["invasiveness"]) if row["invasiveness"] is not None else None,
+                cost=float(row["cost"]) if row["cost"] is not None else 1.0,
+                order=int(row["order"]) if row["order"] is not None else 999, definition=row["definition"]))
+        for row in sparql.select(self.store, "step_yields"):
+            if row["step"] in steps:
+                steps[row["step"]].yields.append(
+                    Yield(row["finding"], float(row["sensitivity"]), float(row["specificity"])))
+        grouped: dict[tuple[str, str], dict] = {}
+        for row in sparql.select(self.store, "step_preconditions"):
+            entry = grouped.setdefault((row["step"], row["precondition"]),
+                                       {"condition": row["condition"], "findings": set(), "sentence": row["sentence"]})
+            entry["findings"].add(row["finding"])
+        for (step_iri, _node), entry in sorted(grouped.items()):
+            if step_iri in steps:
+                steps[step_iri].preconditions.append(
+                    Precondition(entry["condition"], frozenset(entry["findings"]), entry["sentence"]))
+        for step in steps.values():
+            step.yields.sort(key=lambda y: y.finding)  # rows come in no fixed order (it differs between backends)
+        return sorted(steps.values(), key=lambda s: (s.order, s.id))
+
+    def pending_results(self) -> set[str]:
+        """Findings only a test or time reveals (yields of steps other than history taking and examination): one
+        not given is not yet known, not unreported, so it stays out of the unreported-feature term."""
+        return {y.finding for step in self.steps if step.kind not in ("HISTORY", "EXAMINATION") for y in step.yields}
+
+    # ------------------------------------------------------------------ per-finding caches
+    def _matches(self, findings: Iterable[str]) -> dict[str, tuple[tuple, ...]]:
+        """Observed finding IRI -> (annotated, relation, observedSpecificity, annotatedSpecificity) tuples."""
+        wanted = sorted(set(findings))
+        found: dict[str, tuple[tuple, ...]] = {}
+        with self._cache_lock:
+            for finding in wanted:
+                if finding in self._matches_cache:
+                    self._matches_cache.move_to_end(finding)
+                    found[finding] = self._matches_cache[finding]
+        missing = [f for f in wanted if f not in found]
+        if missing:
+            fetched: dict[str, list[tuple]] = {f: [] for f in missing}
+            for start in range(0, len(missing), RETRIEVAL_CHUNK):
+                chunk = missing[start:start + RETRIEVAL_CHUNK]
+                for row in sparql.select(self.store, "finding_matches",
+                                         values={("observed",): [(URIRef(f),) for f in chunk]}):
+                    fetched[row["observed"]].append((row["annotated"], row["relation"],
+                                                     _number(row["observedSpecificity"]),
+                                                     _number(row["annotatedSpecificity"])))
+            with self._cache_lock:
+                for finding, rows in fetched.items():
+                    found[finding] = self._matches_cache[finding] = tuple(sorted(rows, key=lambda r: (r[0], r[1])))
+                while len(self._matches_cache) > MATCH_CACHE_SIZE:
+                    self._matches_cache.popitem(last=False)
+        return found
+
+    def _annotations(self, findings: Iterable[str]) -> dict[str, tuple[tuple[str, bool, float | None], ...]]:
+        """Annotated finding IRI -> (disease, negated, frequency) of every annotation naming it."""
+        cache = self._annotations_cache
+        missing = sorted({f for f in findings if f not in cache})
+        for start in range(0, len(missing), RETRIEVAL_CHUNK):
+            chunk = missing[start:start + RETRIEVAL_CHUNK]
+            fetched: dict[str, list[tuple[str, bool, float | None]]] = {f: [] for f in chunk}
+            for row in sparql.select(self.store, "annotations",
+                                     values={("annotated",): [(URIRef(f),) for f in chunk]}):
+                fetched[row["annotated"]].append((row["disease"], bool(row["negated"]), _number(row["frequency"])))
+            for finding, rows in fetched.items():
+                cache[finding] = tuple(rows)  # one atomic store per key: concurrent fillers write equal values
+        return cache
+
+    def prefetch(self, *, freeze: bool = True) -> int:
+        """Load the annotations of every finding now (6-9 s on the HPO build, 30 MB), so that no diagnosis waits
+        for them; returns the number of annotations held. Optional: without it they load as diagnoses need them.
+
+        With `freeze` (the default) it then calls ``gc.freeze()``: the caches, indexes and store objects loaded so
+        far live as long as the process, and without it every full cyclic-garbage collection walks them again -
+        at HPO scale a diagnosis allocates enough to trigger one every few requests, which doubled its time."""
+        self._annotations(entry.iri for entry in self.findings.entries)
+        by_disease: dict[str, list[tuple[str, float | None]]] = defaultdict(list)
+        for annotated, rows in sorted(self._annotations_cache.items()):
+            for disease, negated, frequency in rows:
+                if not negated:
+                    by_disease[disease].append((annotated, frequency))
+        for disease, features in by_disease.items():
+            self._features[disease] = feature_terms(features)
+        if freeze:
+            gc.freeze()
+        return sum(len(rows) for rows in list(self._annotations_cache.values()))  # a copy: requests may add keys
+
+    def features(self, diseases: Iterable[str]) -> dict[str, Features]:
+        """Per disease: its features' unreported terms and their sum (queried for diseases not yet held)."""
+        features = self._features
+        missing = sorted({d for d in diseases if d not in features})
+        for start in range(0, len(missing), RETRIEVAL_CHUNK):
+            chunk = missing[start:start + RETRIEVAL_CHUNK]
+            found: dict[str, list[tuple[str, float | None]]] = {d: [] for d in chunk}
+            for row in sparql.select(self.store, "disease_annotations",
+                                     values={("disease",): [(URIRef(d),) for d in chunk]}):
+                found[row["disease"]].append((row["annotated"], _number(row["frequency"])))
+            for disease, rows in found.items():
+                features[disease] = feature_terms(sorted(rows, key=lambda r: r[0]))  # one atomic store per key
+        return features
+
+    def matches(self, findings: Iterable[str], diseases: Iterable[str] | None = None) -> Grouped:
+        """The matches candidates.rq gives for these findings (only those of `diseases` when given), grouped by
+        disease and observed finding: the same rows, from the cached halves."""
+        matches = self._matches(findings)
+        annotations = self._annotations({m[0] for rows in matches.values() for m in rows})
+        keep = set(diseases) if diseases is not None else None
+        grouped: Grouped = {}
+        for observed, rows in matches.items():
+            for annotated, relation, observed_specificity, annotated_specificity in rows:
+                for disease, negated, frequency in annotations[annotated]:
+                    if keep is not None and disease not in keep:
+                        continue
+                    match = Match(observed, disease, annotated, relation, frequency, negated, observed_specificity,
+                                  annotated_specificity)
+                    by_observed = grouped.get(disease)
+                    if by_observed is None:
+                        grouped[disease] = {observed: [match]}
+                    elif observed in by_observed:
+                        by_observed[observed].append(match)
+                    else:
+                        by_observed[observed] = [match]
+        return grouped
+
+    def evidence(self, findings: Iterable[str], diseases: Iterable[str]) -> Grouped:
+        """Like :meth:`matches` for a few diseases, with each annotation's source (queries/evidence.rq)."""
+        values = {("observed",): [(URIRef(f),) for f in sorted(set(findings))],
+                  ("disease",): [(URIRef(d),) for d in sorted(set(diseases))]}
+        grouped: Grouped = defaultdict(lambda: defaultdict(list))
+        rows = sparql.select(self.store, "evidence", values=values)
+        for row in sorted(rows, key=lambda r: (r["disease"], r["observed"], r["annotated"], r["relation"],
+                                               str(r["source"]))):
+            grouped[row["disease"]][row["observed"]].append(Match(
+                row["observed"], row["disease"], row["annotated"], row["relation"], _number(row["frequency"]),
+                bool(row["negated"]), _number(row["observedSpecificity"]), _number(row["annotatedSpecificity"]),
+                row["source"]))
+        return grouped
+
+    # ------------------------------------------------------------------ other look-ups
+    def summaries(self, diseases: list[str]) -> dict[str, Summary]:
+        return {row["disease"]: Summary(row["label"]) for row in sparql.select(
+            self.store, "disease_summaries", values={("disease",): [(URIRef(d),) for d in diseases]})}
+
+    def red_flags(self, present: list[str]) -> list[FlagRow]:
+        terms = [(URIRef(p),) for p in present]
+        rows = sparql.select(self.store, "red_flags", values={("present",): terms, ("context_present",): terms})
+        return sorted((FlagRow(r["present"], r["context"], r["suspicion"], r["suspicionLabel"], r["sentence"],
+                               r["source"]) for r in rows), key=lambda f: tuple(str(x) for x in f))
+
+    def ancestors(self, findings: Iterable[str]) -> dict[str, set[str]]:
+        found: dict[str, set[str]] = defaultdict(set)
+        for row in sparql.select(self.store, "ancestors",
+                                 values={("finding",): [(URIRef(i),) for i in sorted(set(findings))]}):
+            found[row["finding"]].add(row["ancestor"])
+        return found

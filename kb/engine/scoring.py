@@ -1,0 +1,86 @@
+"""Scoring: P(finding | disease) from the matching annotations, the log-likelihood of the observations, and the
+posterior over candidates. One function (:func:`term`) gives every observation's contribution, used alike by the
+ranking (which only adds them up) and by the evidence shown for a candidate, so the two can never disagree.
+The model and its constants are in model.py and the README ("The model")."""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple, Sequence
+
+from dxkb.kb.engine import model
+from dxkb.kb.engine.retrieval import Match
+
+
+class Likelihood(NamedTuple):
+    p: float  # P(observed finding | disease) used in the score (before the ABSENT complement)
+    match: Match | None  # the annotation used; None for the background rate
+    relation: str  # exact | annotated-broader | annotated-narrower | negated | background
+
+
+class Term(NamedTuple):
+    log: float  # ln P(observation | disease): ln p when PRESENT, ln(1 - p) when ABSENT
+    ratio: float  # likelihood ratio against the background rate (> 1 supports, < 1 opposes)
+    likelihood: Likelihood
+
+
+def likelihood(matches: Sequence[Match]) -> Likelihood:
+    """P(observed finding | disease) from the annotations that match it, with the one used."""
+    best_p, best, negated = -1.0, None, None
+    for m in matches:
+        if m.negated:
+            if m.relation in ("exact", "annotated-broader") and (negated is None or m.annotated < negated.annotated):
+                negated = m
+            continue
+        p = m.frequency if m.frequency is not None else 0.5
+        if m.relation == "annotated-broader" and m.observed_specificity is not None \
+                and m.annotated_specificity is not None:
+            p = p * math.exp(min(0.0, m.observed_specificity - m.annotated_specificity))
+        if p > best_p or (p == best_p and best is not None and m.annotated < best.annotated):
+            best_p, best = p, m  # ties broken by IRI: rows arrive in no particular order
+    if best is not None:
+        return Likelihood(min(max(best_p, model.BACKGROUND_RATE), model.MAX_LIKELIHOOD), best, best.relation)
+    if negated is not None:
+        return Likelihood(model.NEGATED_RATE, negated, "negated")
+    return Likelihood(model.BACKGROUND_RATE, None, "background")
+
+
+def _term(found: Likelihood, present: bool) -> Term:
+    if present:
+        return Term(math.log(found.p), found.p / model.BACKGROUND_RATE, found)
+    return Term(math.log(1.0 - found.p), (1.0 - found.p) / (1.0 - model.BACKGROUND_RATE), found)
+
+
+#: What a finding that no annotation of the disease matches contributes (most pairs at HPO scale): computed once.
+_NO_MATCH = {present: _term(likelihood(()), present) for present in (True, False)}
+
+
+def term(matches: Sequence[Match] | None, present: bool) -> Term:
+    """One observation's contribution to a disease's score."""
+    if not matches:
+        return _NO_MATCH[present]
+    return _term(likelihood(matches), present)
+
+
+def log_likelihood(matches: dict[str, list[Match]], keys: Sequence[tuple[str, bool]]) -> float:
+    """Sum of the observations' log terms, in the order of ``keys`` (the canonical observation order)."""
+    total = 0.0
+    for finding, present in keys:
+        total += term(matches.get(finding), present).log
+    return total
+
+
+def unreported(total: float, terms: dict[str, float], mentioned: set[str]) -> float:
+    """The unreported-feature term: the disease's features minus those the findings mention (model.UNREPORTED_RATE),
+    subtracted in sorted order so that the float is the same in every process."""
+    return total - math.fsum(terms[a] for a in sorted(mentioned) if a in terms)
+
+
+def posterior(scores: Sequence[float]) -> list[float]:
+    """Normalised probabilities from log scores (log-sum-exp, stable for scores thousands of nats apart)."""
+    if not scores:
+        return []
+    top = max(scores)
+    weights = [math.exp(s - top) for s in scores]
+    total = math.fsum(weights)
+    return [w / total for w in weights]
