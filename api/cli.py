@@ -120,6 +120,7 @@ def _print_rows(rows: list[dict], columns: list[str], fmt: Format) -> None:
 def diagnose(
     present: list[str] = typer.Option([], "--present", "-p", help="A finding ID that is present (repeatable)"),
     absent: list[str] = typer.Option([], "--absent", "-a", help="A finding ID that is absent (repeatable)"),
+    unknown: list[str] = typer.Option([], "--unknown", "-u", help="A finding asked about and not known (repeatable)"),
     limit: int = typer.Option(10, "--limit", help="How many candidates to show"),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
     store: Optional[str] = StoreOption,
@@ -130,7 +131,8 @@ def diagnose(
 
     def body() -> None:
         kb = KnowledgeBase(_settings(store=store))
-        observations = [Observation(p, Status.PRESENT) for p in present] + [Observation(a, Status.ABSENT) for a in absent]
+        observations = ([Observation(p, Status.PRESENT) for p in present] + [Observation(a, Status.ABSENT) for a in absent]
+                        + [Observation(u, Status.UNKNOWN) for u in unknown])
         result = kb.diagnose(observations, limit=limit)
         if as_json:
             sys.stdout.write(json.dumps(diagnosis_json(result), indent=2) + "\n")

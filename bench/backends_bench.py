@@ -25,8 +25,8 @@ from dxkb.kb.build.pipeline import build  # noqa: E402
 from dxkb.kb.engine.diagnosis import DiagnosisEngine, Observation, Status  # noqa: E402
 from dxkb.kb.build.publish import export  # noqa: E402
 from dxkb.kb.service import open_store_at as open_graph  # noqa: E402
-from tests.remote_fixtures import start_oxigraph, start_virtuoso  # noqa: E402
-from tests.vignettes import CASES  # noqa: E402
+from tests.support.remote import start_oxigraph, start_virtuoso  # noqa: E402
+from tests.support.vignettes import CASES  # noqa: E402
 
 
 def observations(case: str) -> list[Observation]:

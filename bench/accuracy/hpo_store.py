@@ -11,17 +11,15 @@ from typing import Iterator
 
 def has_hpo(store: Path) -> bool:
     """Was the store built with the hpo source? (The build records its sources on https://w3id.org/dxkb/build.)"""
-    from rdflib import URIRef
-    from rdflib.namespace import DCTERMS
-
     from dxkb.kb.errors import StoreError
-    from dxkb.kb.service import open_store_at as open_graph
+    from dxkb.kb.service import open_store_at
+    from dxkb.kb.store import queries
 
     try:
-        graph = open_graph(str(store))
+        rows = queries.select(open_store_at(str(store)), "build_sources")
     except StoreError:
         return False
-    return any(str(o) == "hpo" for o in graph.objects(URIRef("https://w3id.org/dxkb/build"), DCTERMS.source))
+    return any(row["source"] == "hpo" for row in rows)
 
 
 @contextlib.contextmanager

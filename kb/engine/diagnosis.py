@@ -61,8 +61,10 @@ class DiagnosisEngine:
                 continue
             status = Status(obs.status)
             if statuses.get(curie, status) != status:
-                raise InputError(f"finding {curie} is given both as PRESENT and as ABSENT")
+                raise InputError(f"finding {curie} is given both as {statuses[curie].value} and as {status.value}")
             statuses[curie] = status
+        if statuses and all(s is Status.UNKNOWN for s in statuses.values()):
+            raise InputError("only UNKNOWN findings given: state at least one finding as PRESENT or ABSENT")
         if unknown:
             names = ", ".join(repr(u) for u in unknown)
             hints = "; ".join(f"{u}: did you mean {', '.join(s) if s else 'nothing close'}" for u, s in unknown.items())
@@ -106,7 +108,8 @@ class DiagnosisEngine:
         reachable = sorted(d for d, by_obs in matches.items()
                            if any(not m.negated for f in present for m in by_obs.get(f, ())))
         priors = self.retrieval.priors
-        keys = [(iri_of[o.finding], o.status is Status.PRESENT) for o in obs]
+        keys = [(iri_of[o.finding], o.status is Status.PRESENT) for o in obs if o.status is not Status.UNKNOWN]
+        stated = {finding for finding, _ in keys}  # UNKNOWN answers weigh exactly as if never asked
         features = self.retrieval.features(reachable)
         pending = self.retrieval.pending_results()
         candidates: list[Candidate] = []
@@ -119,7 +122,7 @@ class DiagnosisEngine:
                                         cause_category=None))
             total, terms = features.get(disease, (0.0, {}))
             by_observed = matches[disease]
-            mentioned = {m.annotated for found in by_observed.values() for m in found if not m.negated}
+            mentioned = {m.annotated for f, found in by_observed.items() if f in stated for m in found if not m.negated}
             scores.append(math.log(prior) + scoring.log_likelihood(by_observed, keys)
                           + scoring.unreported(total, terms, mentioned | (pending & terms.keys())))
         for candidate, probability in zip(candidates, scoring.posterior(scores)):
@@ -133,6 +136,8 @@ class DiagnosisEngine:
                  iri_of: dict[str, str]) -> None:
         """Fill in the candidate's evidence: each observation's term, from the same function the ranking adds up."""
         for o in obs:
+            if o.status is Status.UNKNOWN:
+                continue
             t = scoring.term(matches.get(iri_of[o.finding]), o.status is Status.PRESENT)
             if abs(t.ratio - 1.0) <= 1e-9:
                 continue

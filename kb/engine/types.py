@@ -12,8 +12,12 @@ DISCLAIMER = ("Decision support, not a diagnosis: probabilities are estimates fr
 
 
 class Status(str, Enum):
+    """PRESENT: observed; ABSENT: looked for and not found; UNKNOWN: asked, not known (changes no probability, but
+    the finding no longer counts as never asked)."""
+
     PRESENT = "PRESENT"
     ABSENT = "ABSENT"
+    UNKNOWN = "UNKNOWN"
 
 
 class Recommendation(str, Enum):

@@ -505,7 +505,7 @@ def _write_dataset(out: NTriplesWriter, ontology: Ontology, annotations: Annotat
     out.triple(DATASET, _DCTERMS + "license", out.iri("https://hpo.jax.org/license"))
     out.triple(DATASET, _RDFS + "seeAlso", out.iri("https://hpo.jax.org/"))
     out.triple(DATASET, _RDFS + "comment", out.literal(
-        "Imported by kb/importers/hpo.py. Frequency terms at the midpoint of their range (Obligate 1.0, Very "
+        "Imported by kb/build/importers/hpo.py. Frequency terms at the midpoint of their range (Obligate 1.0, Very "
         "frequent 0.895, Frequent 0.545, Occasional 0.17, Very rare 0.025, Excluded = negated), n/m and percentages "
         f"as numbers, 0 = negated, no stated frequency = {DEFAULT_FREQUENCY}."))
 

@@ -15,8 +15,6 @@ from rdflib.query import Result
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
-from tests.sparql_fixtures import sparql_server  # noqa: F401
-
 LEUKEMIA = URIRef("http://purl.obolibrary.org/obo/MONDO_0005059")
 PREFIXES = """PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX dxkb: <https://w3id.org/dxkb/vocab#>

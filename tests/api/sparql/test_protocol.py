@@ -11,7 +11,6 @@ from rdflib.namespace import RDF
 
 from dxkb.kb.store.embedded import open_read_only
 from dxkb.kb.store.folder import current_build
-from tests.sparql_fixtures import sparql_server  # noqa: F401
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 VOID = Namespace("http://rdfs.org/ns/void#")

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.sparql_fixtures import MAX_ROWS, TIMEOUT_S, rss_kb, sparql_server  # noqa: F401
+from tests.support.sparql import MAX_ROWS, TIMEOUT_S, rss_kb
 
 # Materialises a 1.3-billion-row cross product to sort it: memory grows by about 1 GB/s until something stops it
 # (the timeout, or the worker's address-space cap - whichever comes first on the machine).

@@ -1,8 +1,9 @@
 """Real SPARQL servers on 127.0.0.1 for the scale-out tests: Oxigraph server and Virtuoso open source.
 
-Each fixture loads the curated knowledge base exported by `dxkb export` into a fresh database in a temporary
-folder, starts the server, waits until it answers, and stops it afterwards. `.ci/install` installs both servers
-(`pip install oxigraph`, Debian's `virtuoso-opensource-7-bin`).
+The session fixtures of tests/conftest.py (``oxigraph_server``, ``virtuoso_server``) load the curated knowledge
+base exported by `dxkb export` into a fresh database in a temporary folder with these starters, wait until it
+answers, and stop it afterwards. `.ci/install` installs both servers (`pip install oxigraph`, Debian's
+`virtuoso-opensource-7-bin`).
 """
 
 from __future__ import annotations
@@ -12,13 +13,11 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 import pytest
 
-from dxkb.kb.build.publish import export
-from tests.conftest import free_port, stop_process
+from tests.support.servers import free_port, stop_process
 
 GRAPH = "https://w3id.org/dxkb/graph"
 
@@ -136,32 +135,3 @@ def start_virtuoso(folder: Path, data: Path) -> SparqlServer:
     load = f"DB.DBA.TTLP_MT(file_to_string_output('{local}'), '', '{GRAPH}', 255); checkpoint;"
     subprocess.run([isql, str(sql_port), "dba", "dba", f"exec={load}"], check=True, capture_output=True, timeout=300)
     return SparqlServer("virtuoso", url, process)
-
-
-@pytest.fixture(scope="session")
-def curated_export(curated_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    target = tmp_path_factory.mktemp("export") / "dxkb.nt"
-    export(str(curated_store), target, "nt")
-    return target
-
-
-@pytest.fixture(scope="session")
-def oxigraph_server(curated_export: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparqlServer]:
-    server = start_oxigraph(tmp_path_factory.mktemp("oxigraph"), curated_export)
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="session")
-def virtuoso_server(curated_export: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparqlServer]:
-    server = start_virtuoso(tmp_path_factory.mktemp("virtuoso"), curated_export)
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="session", params=["embedded", "oxigraph", "virtuoso"])
-def store_location(request: pytest.FixtureRequest, curated_store: Path) -> str:
-    """The same curated knowledge base on each backend: a store folder or a SPARQL endpoint URL."""
-    if request.param == "embedded":
-        return str(curated_store)
-    return request.getfixturevalue(f"{request.param}_server").query_url

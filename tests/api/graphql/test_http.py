@@ -7,10 +7,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import GraphQLClient, LiveServer, start_server
-from tests.remote_fixtures import curated_export, oxigraph_server, virtuoso_server  # noqa: F401  (fixtures)
-
-from tests.vignettes import BLOOD_COUNT, LEUKEMIA, MARROW_BIOPSY, RASH, RED_FLAGS, SUSPICIOUS_CBC
+from tests.support.servers import GraphQLClient, LiveServer, start_server
+from tests.support.vignettes import BLOOD_COUNT, LEUKEMIA, MARROW_BIOPSY, RASH, RED_FLAGS, SUSPICIOUS_CBC
 
 DIAGNOSE = """
 query Diagnose($findings: [FindingInput!]!, $limit: Int) {
@@ -299,6 +297,6 @@ def test_schema_matches_the_contract(gql: GraphQLClient) -> None:
     enums = gql.data('{ r: __type(name: "Recommendation") { enumValues { name } } '
                      's: __type(name: "FindingStatus") { enumValues { name } } }')
     assert {v["name"] for v in enums["r"]["enumValues"]} == {"WATCHFUL_WAITING", "FURTHER_TESTING"}
-    assert {v["name"] for v in enums["s"]["enumValues"]} == {"PRESENT", "ABSENT"}
+    assert {v["name"] for v in enums["s"]["enumValues"]} == {"PRESENT", "ABSENT", "UNKNOWN"}  # contract v2
     described = gql.data('{ __type(name: "Diagnosis") { description } }')["__type"]["description"]
     assert "decision support" in described.lower() and "not a diagnosis" in described.lower()

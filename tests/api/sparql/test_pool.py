@@ -15,7 +15,7 @@ from dxkb.api.sparql.execution import Job
 from dxkb.api.sparql.pool import WorkerPool
 from dxkb.kb.settings import Settings
 from dxkb.kb.store.folder import current_build
-from tests.sparql_fixtures import worker_pids  # noqa: F401
+from tests.support.sparql import worker_pids
 
 ASK = Job("ASK { ?s ?p ?o }", "json", None, 10)
 ENDLESS = Job("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }", "json", None, 10)

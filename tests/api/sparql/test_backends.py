@@ -14,7 +14,7 @@ from typing import Iterator
 import httpx
 import pytest
 
-from tests.sparql_fixtures import Server, sparql_server, start_server, stop_server  # noqa: F401
+from tests.support.sparql import Server, start_server, stop_server
 
 EXPLOSIVE = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY ?a ?d ?g"
 SMALL = "SELECT ?label WHERE { <http://purl.obolibrary.org/obo/MONDO_0005059> <http://www.w3.org/2000/01/rdf-schema#label> ?label }"
@@ -22,7 +22,7 @@ JSON = "application/sparql-results+json"
 
 
 @pytest.fixture(scope="module")
-def capped_server(curated_store, tmp_path_factory) -> Iterator[Server]:  # noqa: F811
+def capped_server(curated_store, tmp_path_factory) -> Iterator[Server]:
     server = start_server(str(curated_store), tmp_path_factory.mktemp("capped") / "server.log",
                           sparql_timeout="30", sparql_memory_mb="700", sparql_workers="1")
     yield server
@@ -37,7 +37,7 @@ def memory_server(tmp_path_factory) -> Iterator[Server]:
 
 
 @pytest.fixture(scope="module")
-def remote_server(sparql_server, tmp_path_factory) -> Iterator[Server]:  # noqa: F811
+def remote_server(sparql_server, tmp_path_factory) -> Iterator[Server]:
     server = start_server(sparql_server.sparql, tmp_path_factory.mktemp("remote") / "server.log",
                           sparql_timeout="1")
     yield server

@@ -14,7 +14,8 @@ FINDINGS = ["HP:0000988", "HP:0012378", "HP:0001824", "HP:0002719", "HP:0001871"
             "DXKB:0000101", "DXKB:0000102", "DXKB:0000103", "DXKB:0000104", "DXKB:0000105"]
 RASH = "HP:0000988"
 
-observation_sets = st.dictionaries(st.sampled_from(FINDINGS), st.sampled_from(list(Status)), min_size=1, max_size=7)
+observation_sets = st.dictionaries(st.sampled_from(FINDINGS), st.sampled_from(list(Status)), min_size=1, max_size=7).filter(
+    lambda m: any(s is not Status.UNKNOWN for s in m.values()))  # at least one finding stated PRESENT or ABSENT
 common = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
@@ -75,3 +76,14 @@ def test_adding_a_finding_a_disease_does_not_have_never_raises_it(engine: Diagno
     for candidate in before.candidates:
         if not _annotated(engine, candidate.disease, extra):
             assert after_p.get(candidate.disease, 0.0) <= candidate.probability + 1e-12
+
+
+@common
+@given(observation_sets.map(lambda m: {**m, RASH: Status.PRESENT}), st.lists(st.sampled_from(FINDINGS), max_size=3))
+def test_unknown_answers_change_no_probability(engine: DiagnosisEngine, mapping, asked) -> None:
+    """UNKNOWN (asked, not known) weighs exactly as if the finding had never been asked."""
+    unasked = [f for f in dict.fromkeys(asked) if f not in mapping]
+    before = engine.diagnose(_observations(mapping), limit=100)
+    after = engine.diagnose(_observations({**mapping, **{f: Status.UNKNOWN for f in unasked}}), limit=100)
+    assert [(c.disease, c.probability) for c in after.candidates] == [(c.disease, c.probability)
+                                                                      for c in before.candidates]

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import LiveServer
+from tests.support.servers import LiveServer
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]  # tests/api/graphql/ -> the repository
 AUDIT = ROOT / "tests" / "js" / "audit.mjs"
 
 

@@ -8,7 +8,6 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDFS
 
 from dxkb.api.sparql.examples import load_examples, parse_header
-from tests.sparql_fixtures import sparql_server  # noqa: F401
 
 HP = "http://purl.obolibrary.org/obo/HP_"
 MONDO = "http://purl.obolibrary.org/obo/MONDO_"

@@ -9,7 +9,7 @@ from dxkb.kb.engine.diagnosis import DiagnosisEngine
 from dxkb.kb.engine.types import Diagnosis, Observation, Recommendation, Status
 from dxkb.kb.errors import InputError
 
-from tests.vignettes import BLOOD_COUNT, COMMON_CAUSES, LEUKEMIA, MARROW_BIOPSY, RASH, RED_FLAGS, SUSPICIOUS_CBC
+from tests.support.vignettes import BLOOD_COUNT, COMMON_CAUSES, LEUKEMIA, MARROW_BIOPSY, RASH, RED_FLAGS, SUSPICIOUS_CBC
 
 P, A = Status.PRESENT, Status.ABSENT
 

@@ -13,7 +13,7 @@ import pytest
 from dxkb.api.app import create_app
 from dxkb.kb.service import KnowledgeBase
 from dxkb.kb.settings import Settings
-from tests.conftest import GraphQLClient, InProcess, LiveServer, free_port, start_server
+from tests.support.servers import GraphQLClient, InProcess, LiveServer, free_port, start_server
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 LEAKS = ("Traceback", 'File "', ".py", "Error:", "line ", "site-packages")

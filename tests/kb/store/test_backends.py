@@ -13,10 +13,8 @@ from dxkb.kb.engine.types import Observation, Recommendation, Status
 from dxkb.kb.build.publish import PublishError, push
 from dxkb.kb.errors import QueryError, StoreUnavailable as RemoteStoreUnavailable
 from dxkb.kb.service import open_store_at as open_graph
-from tests.remote_fixtures import (  # noqa: F401
-    GRAPH, curated_export, oxigraph_server, start_oxigraph, store_location, virtuoso_server)
-
-from tests.vignettes import CASES, LEUKEMIA
+from tests.support.remote import GRAPH, start_oxigraph
+from tests.support.vignettes import CASES, LEUKEMIA
 
 
 def diagnose(engine: DiagnosisEngine, case: str):

@@ -12,8 +12,6 @@ from typing import Iterator
 
 import pytest
 
-from tests.sparql_fixtures import sparql_server  # noqa: F401
-
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 

@@ -1,0 +1,35 @@
+"""The GraphQL tests' fixtures: a real uvicorn process on the curated store and clients of it.
+
+tests/api/graphql/test_http.py overrides ``live_server``, ``http`` and ``gql`` with module-scoped ones that are
+parametrised over the backends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.servers import GraphQLClient, LiveServer, start_server
+
+
+@pytest.fixture(scope="session")
+def live_server(curated_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A real uvicorn process on the curated store, with the default settings (limits, GraphiQL, introspection)."""
+    server = start_server(str(curated_store), tmp_path_factory.mktemp("live-server"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def http(live_server: LiveServer) -> Iterator[httpx.Client]:
+    """A keep-alive client of the live server."""
+    with httpx.Client(base_url=live_server.url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def gql(http: httpx.Client) -> GraphQLClient:
+    return GraphQLClient(http)
