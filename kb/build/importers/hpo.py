@@ -73,6 +73,12 @@ from dxkb.kb.errors import BuildError
 
 DEFAULT_FREQUENCY = 0.5  #: for positive annotations that state no frequency (reasons in the module docstring)
 
+#: Beta(a, b) prior on a frequency stated as n of m patients: P(f | D) = (n + a) / (m + a + b), the posterior mean.
+#: Beta(1, 1) is Laplace's rule of succession: uniform, mean 0.5 (the release's stated frequencies average 0.52),
+#: worth two patients. 1/1 becomes 0.67, 2/2 0.75, 10/10 0.92, 40/50 0.79: a single case report no longer claims
+#: that every patient has the feature (19,681 annotations of the 2025-01-16 release are exactly 1/1 or 2/2).
+FREQUENCY_PRIOR = (1.0, 1.0)
+
 PHENOTYPIC_ABNORMALITY = "HP:0000118"
 FREQUENCY_ROOT = "HP:0040279"
 ONSET_ROOT = "HP:0003674"
@@ -174,6 +180,7 @@ class Ontology:
     findings: list[str]                         # terms under HP:0000118, HP:0000118 first
     qualifiers: list[str]                       # terms under Frequency and Onset
     primary: dict[str, str]                     # alt_id or obsolete id with replaced_by -> current id
+    obsolete: dict[str, str] = field(default_factory=dict)  # obsolete id -> its name (with or without replaced_by)
     finding_set: frozenset[str] = field(init=False)
     qualifier_set: frozenset[str] = field(init=False)
 
@@ -217,6 +224,7 @@ def read_ontology(path: Path) -> Ontology:
             version = match.group(0) if match else raw
     terms: dict[str, Term] = {}
     primary: dict[str, str] = {}
+    obsolete_names: dict[str, str] = {}
     for frame in document:
         if type(frame).__name__ != "TermFrame":
             continue
@@ -246,6 +254,7 @@ def read_ontology(path: Path) -> Ontology:
         if obsolete:
             if replaced_by:
                 primary[term.id] = replaced_by
+            obsolete_names[term.id] = term.name
             continue
         terms[term.id] = term
 
@@ -262,7 +271,7 @@ def read_ontology(path: Path) -> Ontology:
     qualifiers = _subtree(FREQUENCY_ROOT, children, terms) + _subtree(ONSET_ROOT, children, terms)
     return Ontology(version=version or "unknown release", terms=terms,
                     findings=_subtree(PHENOTYPIC_ABNORMALITY, children, terms), qualifiers=qualifiers,
-                    primary=primary)
+                    primary=primary, obsolete=obsolete_names)
 
 
 def _subtree(root: str, children: dict[str, list[str]], terms: dict[str, Term]) -> list[str]:
@@ -286,6 +295,13 @@ class Frequency:
     value: float | None     # None: not stated
     term: str | None        # the HPO frequency term, when the row used one
     zero: bool = False      # excluded / 0 of m / 0%: a negative annotation
+    count: tuple[int, int] | None = None  # (n, m) when the row states n of m patients
+
+
+def shrunk(n: int, m: int) -> float:
+    """The posterior mean of a frequency observed as n of m under the Beta prior :data:`FREQUENCY_PRIOR`."""
+    a, b = FREQUENCY_PRIOR
+    return (n + a) / (m + a + b)
 
 
 def parse_frequency(text: str) -> Frequency:
@@ -303,7 +319,7 @@ def parse_frequency(text: str) -> Frequency:
         n, m = int(fraction.group(1)), int(fraction.group(2))
         if m == 0 or n > m:
             raise ValueError(f"frequency {text!r} is not a fraction n/m with 0 <= n <= m, m > 0")
-        return Frequency(n / m, None, zero=n == 0)
+        return Frequency(n / m, None, zero=n == 0, count=(n, m))
     percent = _PERCENT.match(text)
     if percent:
         value = float(percent.group(1)) / 100
@@ -346,6 +362,15 @@ class Pair:
     onsets: list[str] | None = None
     negative_sources: list[str] | None = None
     negative_evidence: list[str] | None = None
+    count_n: int = 0        # patients with the feature, summed over the rows stating n of m
+    count_m: int = 0        # patients examined, summed over the same rows (0: no row states counts)
+
+    def value(self) -> float | None:
+        """P(f | D) written for the pair: the shrunk pooled counts when any positive row states n of m, else the
+        highest stated frequency (term or percentage), else None (the default applies)."""
+        if self.count_m:
+            return shrunk(self.count_n, self.count_m)
+        return self.frequency
 
 
 @dataclass
@@ -357,6 +382,32 @@ class Annotations:
     defaulted: int = 0
     dropped_negatives: int = 0
     unknown_terms: int = 0
+    duplicates: dict[str, str] = field(default_factory=dict)  # ORPHA/DECIPHER disease IRI -> the OMIM one
+
+
+def _name_key(name: str) -> str:
+    """A disease name compared case- and punctuation-insensitively ("Marfan syndrome" = "MARFAN SYNDROME")."""
+    return " ".join(re.findall(r"[a-z0-9]+", name.lower()))
+
+
+def duplicates(diseases: dict[str, tuple[str, str, list[str]]]) -> dict[str, str]:
+    """ORPHA and DECIPHER diseases that name exactly one OMIM disease: same name (label or any other name the file
+    gives, compared by :func:`_name_key`). phenotype.hpoa and hp.obo carry no disease cross-references, so the
+    name is what the data offers (563 ORPHA entries of the 2025-01-16 release, e.g. ORPHA:558 and OMIM:154700
+    Marfan syndrome); a name shared by several OMIM entries (a phenotypic series) groups nothing."""
+    omim: dict[str, set[str]] = {}
+    for iri, (curie, label, others) in diseases.items():
+        if curie.upper().startswith("OMIM:"):
+            for name in [label, *others]:
+                omim.setdefault(_name_key(name), set()).add(iri)
+    found: dict[str, str] = {}
+    for iri, (curie, label, others) in sorted(diseases.items()):
+        if curie.upper().startswith("OMIM:"):
+            continue
+        hits = set().union(*(omim.get(_name_key(name), set()) for name in [label, *others]))
+        if len(hits) == 1:
+            found[iri] = next(iter(hits))
+    return found
 
 
 def read_annotations(path: Path, ontology: Ontology) -> Annotations:
@@ -440,11 +491,12 @@ def read_annotations(path: Path, ontology: Ontology) -> Annotations:
         others.pop(label.lower(), None)
         diseases[iri] = (curies[iri], label, sorted(others.values(), key=ranked.index))
     annotations = Annotations(version=_DATE.search(version).group(0) if _DATE.search(version) else version,
-                              diseases=diseases, pairs=pairs, unknown_terms=unknown_terms)
+                              diseases=diseases, pairs=pairs, unknown_terms=unknown_terms,
+                              duplicates=duplicates(diseases))
     for pair in pairs.values():
         if pair.positive:
             annotations.dropped_negatives += pair.negative
-            annotations.defaulted += pair.frequency is None
+            annotations.defaulted += pair.value() is None
         else:
             annotations.negated += 1
     return annotations
@@ -473,7 +525,10 @@ def _merge(pair: Pair, references: list[str], evidence: str, onset: str | None, 
         pair.evidence.append(evidence)
     if onset:
         pair.onsets = (pair.onsets or []) + [onset]
-    if frequency.value is not None and (pair.frequency is None or frequency.value > pair.frequency):
+    if frequency.count is not None:
+        pair.count_n += frequency.count[0]
+        pair.count_m += frequency.count[1]
+    elif frequency.value is not None and (pair.frequency is None or frequency.value > pair.frequency):
         pair.frequency, pair.frequency_term = frequency.value, frequency.term
 
 
@@ -486,6 +541,7 @@ def write_ntriples(target: Path, ontology: Ontology, annotations: Annotations) -
             out = NTriplesWriter(handle)
             _write_dataset(out, ontology, annotations)
             _write_terms(out, ontology)
+            _write_old_ids(out, ontology)
             _write_diseases(out, annotations)
             _write_associations(out, annotations)
             return out.count
@@ -539,6 +595,28 @@ def _write_term(out: NTriplesWriter, ontology: Ontology, term: Term, owl_class: 
         out.triple(subject, _OBOINOWL + "hasDbXref", out.literal(xref))
 
 
+def _write_old_ids(out: NTriplesWriter, ontology: Ontology) -> None:
+    """The IDs a user may still send: each alt_id of a finding as ``oboInOwl:hasAlternativeId`` of the finding (a
+    string, as in the OBO-to-OWL mapping), and each obsolete HP term as an ``owl:deprecated`` class with its name
+    and ``IAO:0100001`` (term replaced by) when its ``replaced_by`` resolves to a finding. The diagnosis engine
+    reads them (queries/replaced_ids.rq) to accept such IDs with a warning instead of rejecting the request."""
+    deprecated, true = _OWL + "deprecated", out.literal("true", _XSD + "boolean")
+    for old in sorted(ontology.primary):
+        current = ontology.resolve(old)
+        if not old.startswith("HP:") or current not in ontology.finding_set or old in ontology.obsolete:
+            continue
+        out.triple(_hp_iri(current), _OBOINOWL + "hasAlternativeId", out.literal(old))
+    for old in sorted(ontology.obsolete):
+        if not _HP_ID.match(old):
+            continue
+        subject = _hp_iri(old)
+        out.triple(subject, deprecated, true)
+        out.triple(subject, _RDFS + "label", out.literal(ontology.obsolete[old] or old))
+        current = ontology.resolve(old)
+        if current in ontology.finding_set:
+            out.triple(subject, vocab.IAO + "0100001", out.iri(_hp_iri(current)))
+
+
 def _write_diseases(out: NTriplesWriter, annotations: Annotations) -> None:
     owl_class, disease_class = out.iri(_OWL + "Class"), out.iri(_DXKB + "Disease")
     for iri, (_curie, label, other_names) in annotations.diseases.items():
@@ -547,11 +625,16 @@ def _write_diseases(out: NTriplesWriter, annotations: Annotations) -> None:
         out.triple(iri, _RDFS + "label", out.literal(label))
         for name in other_names:
             out.triple(iri, _OBOINOWL + "hasRelatedSynonym", out.literal(name))
+    for copy, primary in sorted(annotations.duplicates.items()):  # OMIM/ORPHA copies of one disease
+        out.triple(copy, _DXKB + "duplicateOf", out.iri(primary))
+        out.triple(copy, _OBOINOWL + "hasDbXref", out.literal(annotations.diseases[primary][0]))
+        out.triple(primary, _OBOINOWL + "hasDbXref", out.literal(annotations.diseases[copy][0]))
 
 
 def _write_associations(out: NTriplesWriter, annotations: Annotations) -> None:
     p = {name: out.iri(_DXKB + name) for name in ("disease", "finding", "negated", "frequency", "frequencyTerm",
-                                                   "onset", "evidenceCode")}
+                                                   "onset", "evidenceCode", "frequencyNumerator",
+                                                   "frequencyDenominator")}
     rdf_type, source = out.iri(_RDF_TYPE), out.iri(_DCTERMS + "source")
     association = out.iri(_DXKB + "DiseaseFindingAssociation")
     true, false = out.literal("true", _XSD + "boolean"), out.literal("false", _XSD + "boolean")
@@ -566,12 +649,16 @@ def _write_associations(out: NTriplesWriter, annotations: Annotations) -> None:
         out.line(node, p["finding"], out.iri(_hp_iri(term)))
         if pair.positive:
             out.line(node, p["negated"], false)
-            value = DEFAULT_FREQUENCY if pair.frequency is None else pair.frequency
+            stated = pair.value()
+            value = DEFAULT_FREQUENCY if stated is None else stated
             text = decimals.get(value)
             if text is None:
                 text = decimals[value] = out.literal(decimal(value), _XSD + "decimal")
             out.line(node, p["frequency"], text)
-            if pair.frequency_term:
+            if pair.count_m:  # the raw counts stay data: the shrinkage is a model choice, the counts are not
+                out.line(node, p["frequencyNumerator"], out.literal(str(pair.count_n), _XSD + "integer"))
+                out.line(node, p["frequencyDenominator"], out.literal(str(pair.count_m), _XSD + "integer"))
+            elif pair.frequency_term:
                 out.line(node, p["frequencyTerm"], out.iri(_hp_iri(pair.frequency_term)))
             for onset in dict.fromkeys(pair.onsets or ()):
                 out.line(node, p["onset"], out.iri(_hp_iri(onset)))

@@ -267,13 +267,14 @@ def test_reference_iris() -> None:
 
 def test_association_frequencies(store: ox.Store) -> None:
     assert frequency(store, "OMIM_100001", "0000988") == 0.895  # HPO frequency term, midpoint
-    assert frequency(store, "OMIM_100001", "0012378") == 0.75   # 3/4 beats 1/4 (from the alt_id HP:0009999)
+    # 3/4 and 1/4 (from the alt_id HP:0009999) pooled to 4/8, shrunk by the Beta(1, 1) prior: 5/10
+    assert frequency(store, "OMIM_100001", "0012378") == 0.5
     assert frequency(store, "OMIM_100001", "0001824") == 0.17   # 17%
     assert frequency(store, "OMIM_100001", "0002719") == DEFAULT_FREQUENCY == 0.5  # no frequency stated
-    assert frequency(store, "ORPHA_200002", "0000988") == 0.5   # max(Occasional 0.17, 1/2)
+    assert frequency(store, "ORPHA_200002", "0000988") == 0.5   # counts (1/2 -> 2/4) beat the term Occasional
     assert frequency(store, "ORPHA_200002", "0012378") == 0.17  # positive row wins over the NOT row
-    assert frequency(store, "ORPHA_200002", "0001824") == pytest.approx(0.666667)  # 2/3 (obsolete id) beats 0/7
-    assert frequency(store, "ORPHA_200002", "0002719") == pytest.approx(0.333333)
+    assert frequency(store, "ORPHA_200002", "0001824") == 0.6  # 2/3 (obsolete id) -> 3/5; the 0/7 row is dropped
+    assert frequency(store, "ORPHA_200002", "0002719") == 0.4  # 1/3 -> 2/5
     assert frequency(store, "DECIPHER_1", "0001871") == 0.025
 
 
@@ -323,8 +324,9 @@ def test_hierarchy_labels_synonyms_and_xrefs(store: ox.Store) -> None:
 
 
 def test_obsolete_terms_and_other_subontologies(store: ox.Store) -> None:
-    for obsolete in ("HP_0000002", "HP_0000003", "HP_0009999"):
-        assert not list(store.quads_for_pattern(ox.NamedNode(f"http://purl.obolibrary.org/obo/{obsolete}"), None, None))
+    for old in ("HP_0000002", "HP_0000003", "HP_0009999"):  # no finding, no label index entry
+        assert not ask(store, f"HP:{old[3:]} rdfs:subClassOf ?parent")
+    assert not list(store.quads_for_pattern(ox.NamedNode(HP + "0009999"), None, None))
     assert not ask(store, "HP:0000006 ?p ?o")  # modes of inheritance are not imported
     assert not ask(store, "HP:0000001 ?p ?o")
     assert ask(store, "HP:0040281 a owl:Class ; rdfs:label 'Very frequent' ; rdfs:subClassOf HP:0040279")
@@ -479,3 +481,44 @@ def test_real_hpo_release(tmp_path: Path) -> None:
     assert ask(store, "HP:0000988 rdfs:label 'Skin rash' ; rdfs:subClassOf+ HP:0000118")
     assert not ask(store, "?a dxkb:frequency ?f FILTER(?f < 0 || ?f > 1 || DATATYPE(?f) != xsd:decimal)")
     assert not ask(store, "?a dxkb:negated true ; dxkb:frequency ?f")
+
+
+# ------------------------------------------------------------------------------------------- model inputs
+
+def test_raw_counts_are_kept_beside_the_shrunk_frequency(store: ox.Store) -> None:
+    pooled = association(store, "OMIM_100001", "0012378")
+    assert [v.value for v in pooled["frequencyNumerator"]] == ["4"]
+    assert [v.value for v in pooled["frequencyDenominator"]] == ["8"]
+    assert "frequencyNumerator" not in association(store, "OMIM_100001", "0001824")  # 17%: no counts
+
+
+@pytest.mark.parametrize("n, m, expected", [(1, 1, 2 / 3), (2, 2, 0.75), (10, 10, 11 / 12), (40, 50, 41 / 52),
+                                            (0, 5, 1 / 7)])
+def test_frequency_shrinkage_pulls_small_samples_towards_one_half(n: int, m: int, expected: float) -> None:
+    from dxkb.kb.build.importers.hpo import shrunk
+    assert shrunk(n, m) == pytest.approx(expected)
+    assert abs(shrunk(n, m) - 0.5) < abs(n / m - 0.5) or n / m == 0.5  # always towards the prior mean
+
+
+def test_alternative_and_obsolete_ids_are_written_for_input(store: ox.Store) -> None:
+    assert ask(store, "HP:0012378 oboInOwl:hasAlternativeId 'HP:0009999'")
+    assert ask(store, "HP:0000002 owl:deprecated true ; rdfs:label 'obsolete Weight reduction' ; "
+                      "obo:IAO_0100001 HP:0001824")
+    assert ask(store, "HP:0000003 owl:deprecated true")
+    assert not ask(store, "HP:0000003 obo:IAO_0100001 ?replacement")  # obsolete without replaced_by
+
+
+def test_orpha_entry_with_the_name_of_one_omim_entry_is_a_duplicate(tmp_path: Path) -> None:
+    rows = [("OMIM:154700", "Marfan syndrome", "", "HP:0000988", "PMID:1", "PCS", "", "1/2", "P"),
+            ("ORPHA:558", "MARFAN SYNDROME", "", "HP:0000988", "ORPHA:558", "TAS", "", "HP:0040281", "P"),
+            ("OMIM:100100", "Shared name", "", "HP:0000988", "PMID:2", "PCS", "", "", "P"),
+            ("OMIM:100200", "Shared name", "", "HP:0000988", "PMID:3", "PCS", "", "", "P"),
+            ("ORPHA:999", "Shared name", "", "HP:0000988", "ORPHA:999", "TAS", "", "", "P")]
+    obo, hpoa = write_inputs(tmp_path, hpoa=hpoa_text(rows))
+    import_hpo(tmp_path / "out.nt", obo=obo, hpoa=hpoa)
+    graph = ox.Store()
+    graph.bulk_load(path=str(tmp_path / "out.nt"), format=ox.RdfFormat.N_TRIPLES)
+    orpha, omim = "<http://www.orpha.net/ORDO/Orphanet_558>", "<https://omim.org/entry/154700>"
+    assert ask(graph, f"{orpha} dxkb:duplicateOf {omim} ; oboInOwl:hasDbXref 'OMIM:154700' . "
+                      f"{omim} oboInOwl:hasDbXref 'ORPHA:558'")
+    assert values(graph, "SELECT ?c WHERE { ?c dxkb:duplicateOf ?p }") == ["http://www.orpha.net/ORDO/Orphanet_558"]
