@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Sequence
@@ -66,7 +66,7 @@ class KnowledgeBase:
     def __init__(self, settings: Settings, store: Store | None = None) -> None:
         self.settings = settings
         self.store = store if store is not None else open_store(settings)
-        self.engine = DiagnosisEngine(self.store)
+        self.engine = DiagnosisEngine(self.store, strict_ids=settings.strict_ids)
         self._lock = threading.Lock()
         self._diagnose_cached = lru_cache(maxsize=DIAGNOSE_CACHE_SIZE)(self._diagnose_canonical)
 
@@ -98,8 +98,12 @@ class KnowledgeBase:
     def diagnose(self, observations: Iterable[Observation], limit: int = 10) -> Diagnosis:
         """The engine's diagnosis, cached by the canonical observation set (IDs normalised, de-duplicated, sorted),
         so that the same findings in another order or spelling hit the cache. Bad input raises InputError."""
-        canonical = tuple(self.engine.validate(observations))
-        return self._diagnose_cached(canonical, limit)
+        checked, warnings = self.engine.checked(observations)
+        diagnosis = self._diagnose_cached(tuple(checked), limit)
+        if not warnings:
+            return diagnosis
+        # the cache is keyed by the canonical findings; what the user's spelling changed is this request's own
+        return replace(diagnosis, warnings=sorted(set(warnings) | set(diagnosis.warnings)))
 
     def _diagnose_canonical(self, observations: tuple[Observation, ...], limit: int) -> Diagnosis:
         return self.engine.diagnose(observations, limit=limit)

@@ -42,6 +42,7 @@ class Settings:
     sparql_workers: int = 2
     sparql_memory_mb: int = 2048  # address-space cap of each SPARQL worker process; 0 = none
     build_modules: tuple[str, ...] = ("hpo",)  # optional sources included by `dxkb build` (`--without hpo`)
+    strict_ids: bool = False  # unknown finding IDs: BAD_USER_INPUT (True) or dropped with a warning (False)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> "Settings":

@@ -65,4 +65,5 @@ def diagnosis(kb: KnowledgeBase, d: dx.Diagnosis) -> t.Diagnosis:
         recommendation=t.Recommendation(d.recommendation.value), explanation=d.explanation, disclaimer=d.disclaimer,
         total_candidates=d.total_candidates,
         findings=[t.ObservedFinding(finding=finding(kb, o.finding), status=t.FindingStatus(o.status.value))
-                  for o in d.observations])
+                  for o in d.observations],
+        warnings=[t.InputWarning(code=w.code, message=w.message, id=w.id) for w in d.warnings])

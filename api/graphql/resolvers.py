@@ -12,7 +12,7 @@ from dxkb.api.graphql.pagination import check_search, encode_cursor, page
 from dxkb.kb.service import KnowledgeBase, LabelIndex, Observation, Status, canonical_id
 
 MAX_LIMIT = 100
-MAX_FINDINGS = 100  # per diagnose call: more than any patient presents with, few enough to keep a call cheap
+MAX_FINDINGS = 500  # per diagnose call: real case reports carry up to 192 findings; the cost grows linearly
 
 
 def _normalise(curie: str) -> str | None:

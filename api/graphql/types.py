@@ -164,6 +164,14 @@ class ObservedFinding:
     status: FindingStatus
 
 
+@strawberry.type(name="Warning", description="Something about the input that the server changed or ignored (contract v2).")
+class InputWarning:
+    code: str = strawberry.field(description="ALTERNATIVE_ID, OBSOLETE_ID_REPLACED, OBSOLETE_ID_DROPPED, "
+                                             "UNKNOWN_ID_DROPPED or IMPLIED_FINDING.")
+    message: str
+    id: strawberry.ID | None = strawberry.field(default=None, description="The ID as it was sent.")
+
+
 @strawberry.type(description="Ranked candidate causes, next diagnostic steps, red flags and an overall "
                              "recommendation for a set of findings. " + DECISION_SUPPORT + " It is not a diagnosis "
                              "and does not replace a clinician's examination and judgement.")
@@ -178,6 +186,10 @@ class Diagnosis:
     total_candidates: int = strawberry.field(description="How many candidates the findings reach (before `limit`).")
     findings: list[ObservedFinding] = strawberry.field(description="The findings as understood: IDs normalised, "
                                                                   "duplicates merged.")
+    warnings: list[InputWarning] = strawberry.field(default_factory=list, description=(
+        "Input accepted with a change: alternative or obsolete IDs replaced, unknown IDs ignored (unless the server "
+        "runs with DXKB_STRICT_IDS, which rejects them), findings implied by another finding left out."))
+
 
 
 @strawberry.type

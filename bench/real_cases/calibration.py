@@ -9,6 +9,7 @@ intervals of [0, 1], the last one closed, so a confidence of exactly 1.0 is kept
 
 from __future__ import annotations
 
+import math
 from typing import Iterable
 
 BINS = 10
@@ -33,3 +34,39 @@ def reliability(pairs: Iterable[tuple[float, bool]], bins: int = BINS) -> dict:
     ece = sum(abs(right[b] / counts[b] - confidence[b] / counts[b]) * counts[b] / n for b in range(bins) if counts[b])
     return {"cases": n, "ece": round(ece, 4), "mean_confidence": round(sum(confidence) / n, 4),
             "accuracy": round(sum(right) / n, 4), "bins": table}
+
+
+def _top_and_truth(case: dict, temperature: float) -> tuple[float, float, bool]:
+    """(ln P(true disease), P(top candidate), top is true) at a temperature, from the kept scores."""
+    scores = [(prior + likelihood / temperature, is_true) for likelihood, prior, is_true in case["scores"]]
+    likelihood, prior, _ = case["truth_score"]
+    truth_score = prior + likelihood / temperature
+    if not any(is_true for _, is_true in scores):
+        scores.append((truth_score, True))
+    top, top_is_true = max(scores, key=lambda s: (s[0], not s[1]))  # ties count against the true disease
+    total = math.fsum(math.exp(s - top) for s, _ in scores)
+    return truth_score - top - math.log(total), 1.0 / total, top_is_true
+
+
+def fit_temperature(cases: list[dict], grid: tuple[float, ...] = tuple(round(1 + 0.25 * i, 2) for i in range(37))
+                    ) -> dict:
+    """The temperature T (probability ∝ prior x likelihood^(1/T)) that minimises the negative log-likelihood of
+    the true disease over ``cases`` (temperature scaling, Guo et al. 2017: one parameter, so it cannot overfit a
+    thousand cases and it never changes the order of diseases with equal priors). Each case: {"scores": [(ln
+    likelihood, ln prior, is the true disease), ...] of the leading candidates, "truth_score": the same for the
+    true disease}. Fit on the development cases only, then judge the ECE on the others."""
+    usable = [c for c in cases if c.get("truth_score") and c.get("scores")]
+    if not usable:
+        return {"temperature": None, "cases": 0}
+    best = None
+    for t in grid:
+        nll = -math.fsum(_top_and_truth(c, t)[0] for c in usable) / len(usable)
+        if best is None or nll < best[1] - 1e-12:
+            best = (t, nll)
+    return {"temperature": best[0], "nll": round(best[1], 4), "cases": len(usable), "grid": [grid[0], grid[-1]]}
+
+
+def reliability_at(cases: list[dict], temperature: float) -> dict:
+    """The reliability table (see :func:`reliability`) of the top candidate at another temperature."""
+    return reliability((p, right) for _, p, right in (_top_and_truth(c, temperature) for c in cases
+                                                      if c.get("truth_score") and c.get("scores")))

@@ -27,6 +27,10 @@ from bench.accuracy.metrics import ranks_of
 from bench.real_cases.phenopackets import Case
 
 MODES = ("present+absent", "present")
+
+#: Leading candidates whose scores are kept per case, for fitting the temperature (calibration.fit_temperature):
+#: beyond them the probability mass is negligible at the temperatures tried (scores fall by tens of nats).
+KEPT_SCORES = 300
 _ENGINES: dict[str, tuple[object, float, int]] = {}  # store -> (engine, load seconds, annotations held)
 
 
@@ -82,6 +86,14 @@ def score(store: Path, cases: Sequence[Case], mode: str, progress: bool = True) 
             omim = [c.probability for c in ranked if c.disease.startswith("OMIM:")]
             truth = next((c.probability for c in ranked if c.disease == case.disease), None)
             rank, optimistic = ranks_of(truth, omim)
+            # ln(likelihood) x (1/T) and ln(prior), so that the temperature can be refitted without re-ranking
+            import math
+            from dxkb.kb.engine import model
+            def parts(c: object) -> tuple[float, float, bool]:
+                return ((c.score - math.log(c.prior)) * model.TEMPERATURE, math.log(c.prior), c.disease == case.disease)
+            row["scores"] = [parts(c) for c in ranked[:KEPT_SCORES]]
+            truth_candidate = next((c for c in ranked if c.disease == case.disease), None)
+            row["truth_score"] = parts(truth_candidate) if truth_candidate is not None else None
             row.update(rank=rank, rank_optimistic=optimistic,
                        top=ranked[0].disease if ranked else None,
                        top_probability=ranked[0].probability if ranked else None,

@@ -58,7 +58,7 @@ from bench.accuracy.run import start_peer  # noqa: E402
 from bench.accuracy.simulate import Patient  # noqa: E402
 from bench.common import machine  # noqa: E402
 from bench.real_cases import dxkb_side, protocol  # noqa: E402
-from bench.real_cases.calibration import reliability  # noqa: E402
+from bench.real_cases.calibration import fit_temperature, reliability, reliability_at  # noqa: E402
 from bench.real_cases.phenopackets import Case, read_cases  # noqa: E402
 
 DEFAULT_CASES = ROOT.parent / "shared" / "data" / "phenopacket-store" / "phenopacket-store-dev.zip"
@@ -91,6 +91,11 @@ def calibration_table(block: dict) -> str:
         if row["n"]:
             lines.append(f"{row['bin']:<8} {row['n']:>5} {row['mean_confidence']:>7.3f} {row['accuracy']:>8.3f}")
     return "\n".join(lines)
+
+
+def _shipped_temperature() -> float:
+    from dxkb.kb.engine import model
+    return model.TEMPERATURE
 
 
 def main() -> None:
@@ -151,6 +156,15 @@ def main() -> None:
                                               for i in ids if rows[i]["top"] is not None)
                           for subset, ids in subsets.items()}
                    for name, rows in by_case.items()}
+    # the temperature the shipped model should have: fitted on the development cases (those whose publication is a
+    # source of their disease's annotations), never on the independent ones, which judge it
+    temperature = {}
+    for name, rows in by_case.items():
+        fitted = fit_temperature([rows[i] for i in subsets["all"] if not independent[i]])
+        if fitted["temperature"] is not None:
+            fitted["ece_at_fitted"] = {subset: reliability_at([rows[i] for i in ids], fitted["temperature"])["ece"]
+                                       for subset, ids in subsets.items()}
+        temperature[name] = fitted
     top_not_omim = {name: sum(1 for r in rows.values() if r["top"] and not r["top"].startswith("OMIM:"))
                     for name, rows in by_case.items()}
 
@@ -205,6 +219,7 @@ def main() -> None:
         "dxkb": {n: {k: v for k, v in b.items() if k != "results"} for n, b in dxkb.items()},
         "metrics": metrics,
         "calibration": calibration,
+        "temperature": {"shipped": _shipped_temperature(), "fitted_on_development_cases": temperature},
         "seconds_total": round(time.perf_counter() - started, 1),
         "cases": [{"id": c.id, "cohort": c.cohort, "disease": c.disease, "independent": independent[c.id],
                    "pmids": list(c.pmids), "present": len(c.present), "excluded": len(c.excluded),
@@ -226,6 +241,9 @@ def main() -> None:
               f"independent: ECE {block['independent']['ece']} over {block['independent']['cases']}")
         if name == "dxkb present+absent":
             print(calibration_table(block["all"]))
+    for name, fitted in temperature.items():
+        print(f"temperature for {name}: shipped {_shipped_temperature()}, fitted on the {fitted['cases']} "
+              f"development cases {fitted.get('temperature')} (ECE there: {fitted.get('ece_at_fitted')})")
     print("\nlatency: " + ", ".join(f"{n} p50 {b['p50_ms']} ms, p95 {b['p95_ms']} ms" for n, b in dxkb.items())
           + f" (in process; engine loaded in {dxkb['dxkb present+absent']['load_seconds']} s); peer "
           + ", ".join(f"{m} {s} s = {report['peer']['mean_ms_per_case'][m]} ms/case"

@@ -14,7 +14,7 @@ from dxkb.kb.engine import advice, model, nextsteps, scoring
 from dxkb.kb.engine.catalog import LabelIndex
 from dxkb.kb.engine.categories import CauseCategories
 from dxkb.kb.engine.retrieval import Retrieval
-from dxkb.kb.engine.types import Candidate, Diagnosis, Evidence, Observation, Status, Step
+from dxkb.kb.engine.types import Candidate, Diagnosis, Evidence, Observation, Status, Step, Warning
 from dxkb.kb.errors import InputError
 from dxkb.kb.store.base import Store
 from dxkb.kb.vocab import InvalidCurie, to_curie, to_iri
@@ -23,9 +23,10 @@ from dxkb.kb.vocab import InvalidCurie, to_curie, to_iri
 class DiagnosisEngine:
     """One per store; thread-safe (the retrieval caches are)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, strict_ids: bool = False) -> None:
         self.store = store
         self.retrieval = Retrieval(store)
+        self.strict_ids = strict_ids  # unknown IDs: BAD_USER_INPUT (True) or dropped with a warning (False)
 
     @property
     def findings(self) -> LabelIndex:
@@ -44,41 +45,114 @@ class DiagnosisEngine:
 
     # ------------------------------------------------------------------ input
     def validate(self, observations: Iterable[Observation]) -> list[Observation]:
-        """Check IDs and statuses; return the de-duplicated observations in a canonical order."""
+        """Check IDs and statuses; return the de-duplicated observations in a canonical order (see :meth:`checked`)."""
+        return self.checked(observations)[0]
+
+    def checked(self, observations: Iterable[Observation]) -> tuple[list[Observation], list[Warning]]:
+        """The observations as the engine uses them, and what was changed on the way, in a canonical order.
+
+        IDs as users send them: an alternative ID or an obsolete ID with a replacement (hp.obo's alt_id and
+        replaced_by, written into the store by the importer) is replaced by the current finding; an obsolete ID
+        without one and an ID the release does not know are dropped. Each change is a :class:`Warning`. With
+        ``strict_ids`` an unknown or dropped ID is an :class:`InputError` naming it, with suggestions (as before
+        warnings existed); replacements are accepted in both modes. A finding given twice with different statuses
+        is always an error, and so is input that leaves nothing to weigh."""
         given = list(observations)
         if not given:
             raise InputError("no findings given: state at least one finding as PRESENT or ABSENT")
         unknown: dict[str, list[str]] = {}
         statuses: dict[str, Status] = {}
+        warnings: list[Warning] = []
+        replacements = self.retrieval.replacements
         for obs in given:
             try:
                 curie = to_curie(str(to_iri(obs.finding)))
             except InvalidCurie:
                 curie = obs.finding
-            if curie not in self.findings:
-                # fuzzy suggestions cost a scan of every label: only for the first few unknown IDs
-                unknown[obs.finding] = self.findings.suggest(obs.finding) if len(unknown) < 5 else []
-                continue
             status = Status(obs.status)
+            if curie not in self.findings:
+                replaced = replacements.get(curie)
+                if replaced is not None and replaced.current is not None and replaced.current in self.findings:
+                    label = self.findings.by_id[replaced.current].label
+                    if replaced.kind == "alternative":
+                        warnings.append(Warning("ALTERNATIVE_ID", f"{curie} is an alternative ID of {replaced.current} "
+                                                f"({label}); used as {replaced.current}", obs.finding))
+                    else:
+                        warnings.append(Warning("OBSOLETE_ID_REPLACED", f"{curie} ({replaced.label or 'obsolete'}) "
+                                                f"is obsolete; replaced by {replaced.current} ({label})", obs.finding))
+                    curie = replaced.current
+                elif self.strict_ids:
+                    # fuzzy suggestions cost a scan of every label: only for the first few unknown IDs
+                    unknown[obs.finding] = self.findings.suggest(obs.finding) if len(unknown) < 5 else []
+                    continue
+                else:
+                    if replaced is not None:
+                        warnings.append(Warning("OBSOLETE_ID_DROPPED", f"{curie} ({replaced.label or 'obsolete'}) "
+                                                "is obsolete without a replacement in this release; ignored",
+                                                obs.finding))
+                    else:
+                        warnings.append(Warning("UNKNOWN_ID_DROPPED", f"{obs.finding!r} is not a finding of this "
+                                                "knowledge base (newer than its HPO release, misspelt, or not a "
+                                                "phenotypic abnormality); ignored", obs.finding))
+                    continue
             if statuses.get(curie, status) != status:
                 raise InputError(f"finding {curie} is given both as {statuses[curie].value} and as {status.value}")
             statuses[curie] = status
-        if statuses and all(s is Status.UNKNOWN for s in statuses.values()):
-            raise InputError("only UNKNOWN findings given: state at least one finding as PRESENT or ABSENT")
         if unknown:
             names = ", ".join(repr(u) for u in unknown)
             hints = "; ".join(f"{u}: did you mean {', '.join(s) if s else 'nothing close'}" for u, s in unknown.items())
             raise InputError(f"unknown finding ID(s) {names} ({hints})", suggestions=unknown)
-        return sorted(Observation(c, s) for c, s in statuses.items())
+        if not statuses:  # nothing left to weigh: an error after all, naming every ID with suggestions
+            dropped = [w.id for w in warnings if w.id is not None][:5]
+            suggestions = {d: self.findings.suggest(d) for d in dropped}
+            hints = "; ".join(f"{d}: did you mean {', '.join(s) if s else 'nothing close'}"
+                              for d, s in suggestions.items())
+            names = ", ".join(repr(d) for d in suggestions)
+            raise InputError(f"unknown finding ID(s) {names}: none of the findings given is known to this knowledge "
+                             f"base ({hints})", suggestions=suggestions)
+        if all(s is Status.UNKNOWN for s in statuses.values()):
+            raise InputError("only UNKNOWN findings given: state at least one finding as PRESENT or ABSENT")
+        return sorted(Observation(c, s) for c, s in statuses.items()), sorted(set(warnings))
+
+    def implied(self, obs: list[Observation]) -> dict[str, str]:
+        """Findings another finding already implies, which therefore neither add nor remove evidence: a PRESENT
+        ancestor of a PRESENT finding ("Abnormality of the eye" next to "Ectopia lentis"), an ABSENT descendant of
+        an ABSENT finding, and an ABSENT ancestor of a PRESENT finding (a contradiction: the PRESENT one wins).
+        CURIE -> the reason, for the warning."""
+        iri = {o.finding: str(to_iri(o.finding)) for o in obs if o.status is not Status.UNKNOWN}
+        broader = self.retrieval.broader(iri.values())
+        present = {o.finding for o in obs if o.status is Status.PRESENT}
+        absent = {o.finding for o in obs if o.status is Status.ABSENT}
+        reasons: dict[str, str] = {}
+        for o in obs:
+            if o.status is Status.UNKNOWN:
+                continue
+            mine = iri[o.finding]
+            if o.status is Status.PRESENT:
+                by = sorted(p for p in present if p != o.finding and mine in broader[iri[p]])
+                if by:
+                    reasons[o.finding] = f"implied by the PRESENT finding {by[0]}"
+            else:
+                by = sorted(a for a in absent if a != o.finding and iri[a] in broader[mine])
+                if by:
+                    reasons[o.finding] = f"implied by the ABSENT finding {by[0]}"
+                    continue
+                by = sorted(p for p in present if mine in broader[iri[p]])
+                if by:
+                    reasons[o.finding] = f"contradicts the PRESENT finding {by[0]} (an ABSENT ancestor of it)"
+        return reasons
 
     # ------------------------------------------------------------------ the pipeline
     def diagnose(self, observations: Iterable[Observation], limit: int = 10) -> Diagnosis:
         if limit < 1:
             raise InputError(f"limit must be at least 1, got {limit}")
-        obs = self.validate(observations)
+        obs, warnings = self.checked(observations)
         iri_of = {o.finding: str(to_iri(o.finding)) for o in obs}
         present = {iri_of[o.finding] for o in obs if o.status is Status.PRESENT}
         ranked = self._rank(obs, iri_of)
+        implied = self.implied(obs)
+        warnings = sorted(set(warnings) | {Warning("IMPLIED_FINDING", f"{f} adds no evidence: {why}", f)
+                                           for f, why in implied.items()})
         shown = ranked[:limit]
         if shown:  # labels, categories and sourced evidence of the candidates shown (same matching, same numbers)
             shown_iris = [str(to_iri(c.disease)) for c in shown]
@@ -89,12 +163,13 @@ class DiagnosisEngine:
                 summary = summaries.get(iri)
                 candidate.label = (summary.label if summary else None) or candidate.disease
                 candidate.cause_category = categories.get(iri)
-                self._explain(candidate, sourced.get(iri, {}), obs, iri_of)
+                self._explain(candidate, sourced.get(iri, {}), [o for o in obs if o.finding not in implied], iri_of)
         flags = advice.red_flags(self.retrieval, sorted(present))
         steps = nextsteps.next_steps(self.retrieval, set(iri_of.values()), present, ranked)
         recommendation, explanation = advice.advise(flags, steps)
         return Diagnosis(observations=obs, candidates=shown, total_candidates=len(ranked), next_steps=steps,
-                         red_flags=flags, recommendation=recommendation, explanation=explanation)
+                         red_flags=flags, recommendation=recommendation, explanation=explanation,
+                         warnings=warnings)
 
     def rank(self, observations: Iterable[Observation]) -> list[Candidate]:
         """Every candidate, most probable first, as `diagnose` ranks them, without labels, evidence or next steps
@@ -103,28 +178,52 @@ class DiagnosisEngine:
         return self._rank(obs, {o.finding: str(to_iri(o.finding)) for o in obs})
 
     def _rank(self, obs: list[Observation], iri_of: dict[str, str]) -> list[Candidate]:
-        present = {iri_of[o.finding] for o in obs if o.status is Status.PRESENT}
-        matches = self.retrieval.matches(sorted(iri_of.values()))
-        reachable = sorted(d for d, by_obs in matches.items()
-                           if any(not m.negated for f in present for m in by_obs.get(f, ())))
-        priors = self.retrieval.priors
-        keys = [(iri_of[o.finding], o.status is Status.PRESENT) for o in obs if o.status is not Status.UNKNOWN]
+        """Every disease of the knowledge base, most probable first (ties by ID).
+
+        A disease that no finding reaches still has a score: its prior, the background rate for each finding and
+        its unreported features, so no true disease is left unranked. Findings implied by another finding
+        (:meth:`implied`) are left out entirely, so giving them changes nothing. ORPHA/DECIPHER copies of an OMIM
+        entry are not ranked (retrieval.duplicates). probability ∝ prior x likelihood^(1/TEMPERATURE)."""
+        implied = self.implied(obs)
+        keys = [(iri_of[o.finding], o.status is Status.PRESENT) for o in obs
+                if o.status is not Status.UNKNOWN and o.finding not in implied]
         stated = {finding for finding, _ in keys}  # UNKNOWN answers weigh exactly as if never asked
-        features = self.retrieval.features(reachable)
+        matches = self.retrieval.matches(sorted(stated))
+        priors = self.retrieval.priors
+        diseases = self.retrieval.scored_diseases
+        features = self.retrieval.features(diseases)
         pending = self.retrieval.pending_results()
+        worked_up = self.retrieval.worked_up()
+        background = scoring.log_likelihood({}, keys, worked_up)  # what each finding gives a disease that it does not reach
+        order = {finding: i for i, (finding, _) in enumerate(keys)}
+        present_of = dict(keys)
+        no_match = {f: scoring.term(None, p, f in worked_up).log for f, p in keys}
+        tempering = 1.0 / model.TEMPERATURE
         candidates: list[Candidate] = []
         scores: list[float] = []
-        for disease in reachable:
+        for disease in diseases:
             prior, prior_source = priors.get(disease, (model.DEFAULT_PRIOR, None))
+            total, terms = features.get(disease, (0.0, {}))
+            by_observed = matches.get(disease)
+            if by_observed is None:
+                likelihood = background
+                mentioned = pending & terms.keys() if pending else set()
+            else:
+                # the background for every finding, corrected where an annotation matches (in canonical order):
+                # the same sum as over all findings, at the cost of the matched ones only
+                likelihood = background
+                for finding in sorted((f for f in by_observed if f in order), key=order.__getitem__):
+                    likelihood += scoring.term(by_observed[finding], present_of[finding],
+                                               finding in worked_up).log - no_match[finding]
+                mentioned = {m.annotated for f, found in by_observed.items() if f in stated
+                             for m in found if not m.negated} | (pending & terms.keys())
+            likelihood += scoring.unreported(total, terms, mentioned) if mentioned else total
+            score = math.log(prior) + tempering * likelihood
             curie = self.retrieval.curie(disease)
             candidates.append(Candidate(disease=curie, label=curie, probability=0.0, rank=0, prior=prior,
                                         prior_is_default=disease not in priors, prior_source=prior_source,
-                                        cause_category=None))
-            total, terms = features.get(disease, (0.0, {}))
-            by_observed = matches[disease]
-            mentioned = {m.annotated for f, found in by_observed.items() if f in stated for m in found if not m.negated}
-            scores.append(math.log(prior) + scoring.log_likelihood(by_observed, keys)
-                          + scoring.unreported(total, terms, mentioned | (pending & terms.keys())))
+                                        cause_category=None, score=score))
+            scores.append(score)
         for candidate, probability in zip(candidates, scoring.posterior(scores)):
             candidate.probability = probability
         ranked = sorted(candidates, key=lambda c: (-c.probability, c.disease))
@@ -138,7 +237,8 @@ class DiagnosisEngine:
         for o in obs:
             if o.status is Status.UNKNOWN:
                 continue
-            t = scoring.term(matches.get(iri_of[o.finding]), o.status is Status.PRESENT)
+            t = scoring.term(matches.get(iri_of[o.finding]), o.status is Status.PRESENT,
+                             iri_of[o.finding] in self.retrieval.worked_up())
             if abs(t.ratio - 1.0) <= 1e-9:
                 continue
             m = t.likelihood.match

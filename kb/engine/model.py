@@ -32,3 +32,26 @@ MAX_JOINT_FINDINGS = 10
 #: five findings as well as one with exactly those five. 0.3 chosen on simulated patients of another seed
 #: (0.1-0.5 ranked nearly alike; bench/accuracy). Explicitly ABSENT findings keep their own 1 - P(f|D).
 UNREPORTED_RATE = 0.3
+
+#: How often a clinician who looked for a feature the patient has would have seen (and recorded) it. An explicitly
+#: ABSENT finding then has P(absent | D) = 1 - ABSENT_SENSITIVITY x P(f|D) rather than 1 - P(f|D): it is weak
+#: evidence, not a veto. With 1.0 (the old model), one excluded feature annotated 1/1 multiplied the true disease
+#: by 0.01, and on 1,000 published cases adding their excluded features made the ranking worse (bench/real_cases).
+#: 0.5: a curator's estimate (inter-observer agreement on dysmorphic and clinical signs is moderate, kappa about
+#: 0.4-0.7), chosen among 0.3 / 0.5 / 0.8 (with the ratio below 1 or 2) on 300 development cases of
+#: phenopacket-store (bench/real_cases; README "Real patients"), never on the independent cases.
+#: Findings of the curated work-up (step yields) keep 1 - P(f|D): their steps state their own sensitivity.
+ABSENT_SENSITIVITY = 0.5
+
+#: P(a finding is looked for and stated | the disease has it) / P(the same | it has not): excluded findings are not
+#: a random sample of all findings. Clinicians (and case reports) state the absence of features of the diseases in
+#: question, so naming a feature as absent is itself a hint towards the diseases that have it. 2: a round
+#: curator's estimate (with 1.0, i.e. no selection, adding the excluded features of 300 development cases made 51
+#: ranks worse and 10 better; with 2.0, 12 worse and 61 better). Not applied to the work-up's own findings, which
+#: every patient of the presentation is asked about.
+EXCLUDED_ASKED_RATIO = 2.0
+
+#: Temperature of the likelihood: probability(D) ∝ prior(D) x likelihood(D)^(1/TEMPERATURE). Findings are
+#: correlated (a syndrome's features come together) while the model multiplies them as if independent, which makes
+#: the likelihoods too sharp; one temperature > 1 undoes most of that. 1.0 = no tempering.
+TEMPERATURE = 1.0

@@ -47,6 +47,14 @@ class Match(NamedTuple):
     source: str | None = None  # only in evidence (queries/evidence.rq)
 
 
+class Replacement(NamedTuple):
+    """An ID the release no longer uses as a finding: an alternative ID or an obsolete term (queries/replaced_ids.rq)."""
+
+    kind: str  # alternative | obsolete
+    current: str | None  # CURIE of the finding to use instead; None for an obsolete term without replacement
+    label: str | None  # the obsolete term's name
+
+
 class Summary(NamedTuple):
     label: str | None
 
@@ -95,6 +103,9 @@ class Retrieval:
         self._annotations_cache: dict[str, tuple[tuple[str, bool, float | None], ...]] = {}
         self._curies: dict[str, str] = {}  # disease IRI -> CURIE (thousands per diagnosis at HPO scale)
         self._features: dict[str, Features] = {}
+        self._replacements: dict[str, Replacement] | None = None
+        self._duplicates: dict[str, str] | None = None
+        self._scored: list[str] | None = None
 
     # ------------------------------------------------------------------ static parts
     @property
@@ -119,6 +130,44 @@ class Retrieval:
                 self._priors = {row["disease"]: (float(row["probability"]), row["source"])
                                 for row in sparql.select(self.store, "priors")}
             return self._priors
+
+    @property
+    def replacements(self) -> dict[str, Replacement]:
+        """CURIE of an alternative or obsolete ID -> what to do with it (loaded once)."""
+        with self._lock:
+            if self._replacements is None:
+                found: dict[str, Replacement] = {}
+                for row in sparql.select(self.store, "replaced_ids"):
+                    current = to_curie(row["current"]) if row["current"] is not None else None
+                    if row["alternative"] is not None:
+                        found[str(row["alternative"])] = Replacement("alternative", current, None)
+                    elif row["obsolete"] is not None:
+                        found[to_curie(row["obsolete"])] = Replacement("obsolete", current, row["label"])
+                self._replacements = dict(sorted(found.items()))
+            return self._replacements
+
+    @property
+    def duplicates(self) -> dict[str, str]:
+        """Disease IRI of a copy (ORPHA/DECIPHER) -> the OMIM entry ranked in its place (loaded once)."""
+        with self._lock:
+            if self._duplicates is None:
+                self._duplicates = {row["copy"]: row["primary"]
+                                    for row in sparql.select(self.store, "disease_duplicates")}
+            return self._duplicates
+
+    @property
+    def scored_diseases(self) -> list[str]:
+        """Every disease the engine ranks (queries/scored_diseases.rq) minus the copies, sorted (loaded once)."""
+        duplicates = self.duplicates
+        with self._lock:
+            if self._scored is None:
+                self._scored = sorted(row["disease"] for row in sparql.select(self.store, "scored_diseases")
+                                      if row["disease"] not in duplicates)
+            return self._scored
+
+    def broader(self, findings: Iterable[str]) -> dict[str, set[str]]:
+        """Finding IRI -> its ancestors, from the cached hierarchy matches (the "annotated-broader" rows)."""
+        return {f: {r[0] for r in rows if r[1] == "annotated-broader"} for f, rows in self._matches(findings).items()}
 
     def curie(self, iri: str) -> str:
         found = self._curies.get(iri)
@@ -156,6 +205,11 @@ class Retrieval:
         for step in steps.values():
             step.yields.sort(key=lambda y: y.finding)  # rows come in no fixed order (it differs between backends)
         return sorted(steps.values(), key=lambda s: (s.order, s.id))
+
+    def worked_up(self) -> set[str]:
+        """Findings some step of the work-up asks about or reveals (history, examination, tests, waiting): their
+        absence is scored as the step reports it, without the reporting model of case reports (scoring._term)."""
+        return {y.finding for step in self.steps for y in step.yields}
 
     def pending_results(self) -> set[str]:
         """Findings only a test or time reveals (yields of steps other than history taking and examination): one

@@ -45,28 +45,41 @@ def likelihood(matches: Sequence[Match]) -> Likelihood:
     return Likelihood(model.BACKGROUND_RATE, None, "background")
 
 
-def _term(found: Likelihood, present: bool) -> Term:
+def _term(found: Likelihood, present: bool, result: bool = False) -> Term:
     if present:
         return Term(math.log(found.p), found.p / model.BACKGROUND_RATE, found)
-    return Term(math.log(1.0 - found.p), (1.0 - found.p) / (1.0 - model.BACKGROUND_RATE), found)
+    # ABSENT: the clinician looked and did not see it; one who looked sees a feature the patient has with
+    # probability ABSENT_SENSITIVITY, and looks for the features of the diseases in question rather than at random
+    # (EXCLUDED_ASKED_RATIO; model.py), so absence is weak evidence, never a veto. A finding of the knowledge base's
+    # own work-up (`result`: one a step of history, examination or a test asks of every such patient, with the
+    # step's sensitivity in its frequency) is neither missed nor selected: 1 - P(f|D) as it stands.
+    seen = 1.0 if result else model.ABSENT_SENSITIVITY
+    absent = 1.0 - seen * found.p
+    if found.match is not None and not result:
+        absent *= model.EXCLUDED_ASKED_RATIO
+    return Term(math.log(absent), absent / (1.0 - seen * model.BACKGROUND_RATE), found)
 
 
 #: What a finding that no annotation of the disease matches contributes (most pairs at HPO scale): computed once.
-_NO_MATCH = {present: _term(likelihood(()), present) for present in (True, False)}
+_NO_MATCH = {(present, result): _term(likelihood(()), present, result)
+             for present in (True, False) for result in (True, False)}
 
 
-def term(matches: Sequence[Match] | None, present: bool) -> Term:
-    """One observation's contribution to a disease's score."""
+def term(matches: Sequence[Match] | None, present: bool, result: bool = False) -> Term:
+    """One observation's contribution to a disease's score; ``result``: the finding is one the knowledge base's
+    work-up asks about (Retrieval.worked_up)."""
     if not matches:
-        return _NO_MATCH[present]
-    return _term(likelihood(matches), present)
+        return _NO_MATCH[(present, result)]
+    return _term(likelihood(matches), present, result)
 
 
-def log_likelihood(matches: dict[str, list[Match]], keys: Sequence[tuple[str, bool]]) -> float:
-    """Sum of the observations' log terms, in the order of ``keys`` (the canonical observation order)."""
+def log_likelihood(matches: dict[str, list[Match]], keys: Sequence[tuple[str, bool]],
+                   results: frozenset[str] | set[str] = frozenset()) -> float:
+    """Sum of the observations' log terms, in the order of ``keys`` (the canonical observation order);
+    ``results``: the findings the work-up asks about (Retrieval.worked_up)."""
     total = 0.0
     for finding, present in keys:
-        total += term(matches.get(finding), present).log
+        total += term(matches.get(finding), present, finding in results).log
     return total
 
 

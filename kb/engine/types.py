@@ -58,6 +58,7 @@ class Candidate:
     cause_category: str | None
     supporting: list[Evidence] = field(default_factory=list)
     opposing: list[Evidence] = field(default_factory=list)
+    score: float = 0.0  # ln(prior x likelihood), before normalisation (benchmarks fit the temperature on it)
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,15 @@ class RedFlag:
     source: str | None
 
 
+@dataclass(frozen=True, order=True)
+class Warning:
+    """Input accepted with a change (contract v2): an ID replaced or dropped, or a finding implied by another."""
+
+    code: str  # ALTERNATIVE_ID | OBSOLETE_ID_REPLACED | OBSOLETE_ID_DROPPED | UNKNOWN_ID_DROPPED | IMPLIED_FINDING
+    message: str
+    id: str | None = None  # the ID as the user sent it
+
+
 @dataclass
 class Diagnosis:
     observations: list[Observation]
@@ -119,3 +129,4 @@ class Diagnosis:
     recommendation: Recommendation
     explanation: str
     disclaimer: str = DISCLAIMER
+    warnings: list[Warning] = field(default_factory=list)

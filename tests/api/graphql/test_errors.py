@@ -44,6 +44,18 @@ def test_unknown_finding_ids_give_bad_user_input_with_suggestions(gql: GraphQLCl
     assert suggestions["fatigue"][0] == "HP:0012378 (Fatigue)"
 
 
+def test_an_unknown_id_beside_known_ones_is_dropped_with_a_warning(gql: GraphQLClient) -> None:
+    query = ("query($f: [FindingInput!]!) { diagnose(input: {findings: $f}) { findings { finding { id } } "
+             "warnings { code message id } } }")
+    response = gql.post(query, {"f": [{"id": "HP:0000989", "status": "PRESENT"},
+                                      {"id": "HP:0000988", "status": "PRESENT"}]})
+    body = response.json()
+    assert "errors" not in body
+    assert body["data"]["diagnose"]["findings"] == [{"finding": {"id": "HP:0000988"}}]
+    (warning,) = body["data"]["diagnose"]["warnings"]
+    assert warning["code"] == "UNKNOWN_ID_DROPPED" and warning["id"] == "HP:0000989" and "ignored" in warning["message"]
+
+
 @pytest.mark.parametrize("findings, words", [
     ([], "no findings"),
     ([{"id": "HP:0000988", "status": "PRESENT"}, {"id": "HP:0000988", "status": "ABSENT"}], "both"),

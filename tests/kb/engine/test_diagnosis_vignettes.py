@@ -127,9 +127,10 @@ def test_empty_input_is_an_error(engine: DiagnosisEngine) -> None:
         engine.diagnose([])
 
 
-def test_unknown_ids_are_named_with_suggestions(engine: DiagnosisEngine) -> None:
+def test_unknown_ids_are_named_with_suggestions_in_strict_mode(engine: DiagnosisEngine) -> None:
+    strict = DiagnosisEngine(engine.store, strict_ids=True)
     with pytest.raises(InputError) as info:
-        engine.diagnose([Observation("HP:0000989", P), Observation("fatigue", P), Observation(RASH, P)])
+        strict.diagnose([Observation("HP:0000989", P), Observation("fatigue", P), Observation(RASH, P)])
     message = str(info.value)
     assert "HP:0000989" in message and "'fatigue'" in message
     assert any("HP:0012378" in s for s in info.value.suggestions["fatigue"])
@@ -139,3 +140,13 @@ def test_unknown_ids_are_named_with_suggestions(engine: DiagnosisEngine) -> None
 def test_contradictory_status_is_an_error(engine: DiagnosisEngine) -> None:
     with pytest.raises(InputError, match="both as PRESENT and as ABSENT"):
         engine.diagnose([Observation(RASH, P), Observation(RASH, A)])
+
+
+def test_unknown_ids_are_dropped_with_a_warning_by_default(engine: DiagnosisEngine) -> None:
+    d = engine.diagnose([Observation("HP:0000989", P), Observation("fatigue", P), Observation(RASH, P)])
+    assert [o.finding for o in d.observations] == [RASH]
+    assert [(w.code, w.id) for w in d.warnings] == [("UNKNOWN_ID_DROPPED", "HP:0000989"),
+                                                    ("UNKNOWN_ID_DROPPED", "fatigue")]
+    assert d.candidates == run(engine, [RASH]).candidates
+    with pytest.raises(InputError, match="none of the findings given is known"):
+        engine.diagnose([Observation("HP:0000989", P)])

@@ -1,0 +1,136 @@
+"""The parts of the model that real case reports need, on a small HPO excerpt built here through the real build
+(curated modules + the HPO importer on these files): weak excluded findings, implied findings, every disease
+ranked, OMIM/ORPHA copies grouped, and IDs as users send them (alternative, obsolete, unknown) with warnings."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from dxkb.kb.build import importers
+from dxkb.kb.build.pipeline import build
+from dxkb.kb.engine import model
+from dxkb.kb.engine.diagnosis import DiagnosisEngine
+from dxkb.kb.engine.types import Candidate, Observation, Status
+from dxkb.kb.errors import InputError
+from dxkb.kb.service import open_store_at
+from tests.kb.build.importers.test_hpo import OBO, hpoa_text, write_inputs
+
+P, A = Status.PRESENT, Status.ABSENT
+EYE, LENS, RASH, FATIGUE, WEIGHT_LOSS = "HP:0000478", "HP:0001083", "HP:0000988", "HP:0012378", "HP:0001824"
+SYNDROME_A, SYNDROME_B, SYNDROME_C, COPY_OF_A = "OMIM:100001", "OMIM:100002", "OMIM:100003", "ORPHA:1"
+
+EXTRA_TERMS = """
+[Term]
+id: HP:0000478
+name: Abnormality of the eye
+is_a: HP:0000118 ! Phenotypic abnormality
+
+[Term]
+id: HP:0001083
+name: Ectopia lentis
+is_a: HP:0000478 ! Abnormality of the eye
+"""
+ROWS = [
+    (SYNDROME_A, "Syndrome A", "", LENS, "PMID:1", "PCS", "", "1/1", "P"),
+    (SYNDROME_A, "Syndrome A", "", RASH, "PMID:1", "PCS", "", "3/4", "P"),
+    (SYNDROME_B, "Syndrome B", "", RASH, "PMID:2", "PCS", "", "1/2", "P"),
+    (SYNDROME_B, "Syndrome B", "", FATIGUE, "PMID:2", "PCS", "", "1/2", "P"),
+    (SYNDROME_C, "Syndrome C", "", WEIGHT_LOSS, "PMID:3", "PCS", "", "17%", "P"),
+    (COPY_OF_A, "Syndrome A", "", LENS, "ORPHA:1", "TAS", "", "HP:0040281", "P"),
+]
+INPUTS: tuple[Path, Path] | None = None
+
+
+def import_test_hpo(target: Path) -> str:
+    """The HPO importer on this module's files (registered under "hpo" while the fixture builds)."""
+    from dxkb.kb.build.importers.hpo import import_hpo
+
+    assert INPUTS is not None
+    return import_hpo(target, obo=INPUTS[0], hpoa=INPUTS[1])
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> DiagnosisEngine:
+    global INPUTS
+    folder = tmp_path_factory.mktemp("small-hpo")
+    INPUTS = write_inputs(folder / "data", obo=OBO + EXTRA_TERMS, hpoa=hpoa_text(ROWS))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(importers.IMPORTERS, "hpo", f"{__name__}:import_test_hpo")
+        build(folder / "store", include=("hpo",), progress=False)
+    return DiagnosisEngine(open_store_at(str(folder / "store")))
+
+
+def ranked(engine: DiagnosisEngine, present: list[str], absent: list[str] = ()) -> dict[str, Candidate]:
+    return {c.disease: c for c in engine.rank([Observation(f, P) for f in present] +
+                                              [Observation(f, A) for f in absent])}
+
+
+def test_an_excluded_feature_is_weak_evidence_not_a_veto(engine: DiagnosisEngine) -> None:
+    # Syndrome A has ectopia lentis in 1 of 1 patient: shrunk to 2/3; a clinician who looked sees it with
+    # probability ABSENT_SENSITIVITY, so stating it absent multiplies A by 1 - 0.8 x 2/3 (not by 1 - 0.99)
+    alone = ranked(engine, [RASH])[SYNDROME_A].score
+    excluded = ranked(engine, [RASH], [LENS])[SYNDROME_A].score
+    background = ranked(engine, [RASH], [LENS])[SYNDROME_C].score - ranked(engine, [RASH])[SYNDROME_C].score
+    # ... is looked for EXCLUDED_ASKED_RATIO times as often in a disease that has it, and no longer counts as
+    # unreported (1 - UNREPORTED_RATE x 2/3)
+    expected = math.log(model.EXCLUDED_ASKED_RATIO * (1 - model.ABSENT_SENSITIVITY * 2 / 3)
+                        / (1 - model.ABSENT_SENSITIVITY * model.BACKGROUND_RATE)) \
+        - math.log(1 - model.UNREPORTED_RATE * 2 / 3)
+    assert excluded - alone - background == pytest.approx(expected, rel=1e-5)  # 2/3 is stored as 0.666667
+    assert math.exp(excluded - alone - background) > 0.4  # the old model: (1 - 0.99) / 0.98 / 0.7 = 0.015
+
+
+def test_an_absent_finding_of_the_curated_work_up_keeps_its_full_weight(engine: DiagnosisEngine) -> None:
+    # fatigue is asked by the curated history taking: its absence is 1 - P(f|D), neither missed nor selected
+    alone = ranked(engine, [RASH])[SYNDROME_B].score
+    excluded = ranked(engine, [RASH], [FATIGUE])[SYNDROME_B].score
+    background = ranked(engine, [RASH], [FATIGUE])[SYNDROME_C].score - ranked(engine, [RASH])[SYNDROME_C].score
+    expected = math.log((1 - 0.5) / (1 - model.BACKGROUND_RATE)) - math.log(1 - model.UNREPORTED_RATE * 0.5)
+    assert excluded - alone - background == pytest.approx(expected, rel=1e-9)  # 1/2 shrunk: (1+1)/(2+2) = 0.5
+
+
+def test_every_disease_is_ranked_even_when_no_finding_reaches_it(engine: DiagnosisEngine) -> None:
+    by_id = ranked(engine, [LENS])
+    assert SYNDROME_C in by_id and SYNDROME_B in by_id  # neither has ectopia lentis nor an ancestor of it
+    assert by_id[SYNDROME_A].rank < by_id[SYNDROME_C].rank
+    assert [c.rank for c in sorted(by_id.values(), key=lambda c: c.rank)] == list(range(1, len(by_id) + 1))
+
+
+def test_an_orpha_copy_of_an_omim_disease_is_not_ranked_twice(engine: DiagnosisEngine) -> None:
+    assert COPY_OF_A not in ranked(engine, [LENS])
+
+
+def test_implied_findings_neither_add_nor_remove_evidence(engine: DiagnosisEngine) -> None:
+    plain = ranked(engine, [LENS], [FATIGUE])
+    with_ancestor = ranked(engine, [LENS, EYE], [FATIGUE])
+    assert {d: c.probability for d, c in with_ancestor.items()} == {d: c.probability for d, c in plain.items()}
+    d = engine.diagnose([Observation(LENS, P), Observation(EYE, P)])
+    assert [(w.code, w.id) for w in d.warnings] == [("IMPLIED_FINDING", EYE)]
+    assert all(e.finding != EYE for c in d.candidates for e in c.supporting + c.opposing)
+    # an absent descendant of an absent finding is implied too
+    assert ranked(engine, [RASH], [EYE, LENS]) == ranked(engine, [RASH], [EYE])
+
+
+def test_alternative_and_obsolete_ids_are_replaced_with_a_warning(engine: DiagnosisEngine) -> None:
+    d = engine.diagnose([Observation("HP:0009999", P), Observation("HP:0000002", P), Observation(RASH, P)])
+    assert [o.finding for o in d.observations] == [RASH, WEIGHT_LOSS, FATIGUE]
+    assert [(w.code, w.id) for w in d.warnings] == [("ALTERNATIVE_ID", "HP:0009999"),
+                                                    ("OBSOLETE_ID_REPLACED", "HP:0000002")]
+    assert "Weight loss" in d.warnings[1].message and "obsolete Weight reduction" in d.warnings[1].message
+    same = engine.diagnose([Observation(FATIGUE, P), Observation(WEIGHT_LOSS, P), Observation(RASH, P)])
+    assert [(c.disease, c.probability) for c in d.candidates] == [(c.disease, c.probability) for c in same.candidates]
+
+
+def test_obsolete_and_unknown_ids_are_dropped_by_default_and_rejected_in_strict_mode(engine: DiagnosisEngine) -> None:
+    d = engine.diagnose([Observation("HP:0000003", P), Observation("HP:6001166", P), Observation(RASH, P)])
+    assert [o.finding for o in d.observations] == [RASH]
+    assert [(w.code, w.id) for w in d.warnings] == [("OBSOLETE_ID_DROPPED", "HP:0000003"),
+                                                    ("UNKNOWN_ID_DROPPED", "HP:6001166")]
+    strict = DiagnosisEngine(engine.store, strict_ids=True)
+    with pytest.raises(InputError, match="HP:6001166") as info:
+        strict.diagnose([Observation("HP:6001166", P), Observation(RASH, P)])
+    assert "HP:6001166" in info.value.suggestions
+    assert strict.validate([Observation("HP:0009999", P)]) == [Observation(FATIGUE, P)]  # replacements still apply
