@@ -149,7 +149,7 @@ class DiagnosisEngine:
         obs, warnings = self.checked(observations)
         iri_of = {o.finding: str(to_iri(o.finding)) for o in obs}
         present = {iri_of[o.finding] for o in obs if o.status is Status.PRESENT}
-        ranked = self._rank(obs, iri_of)
+        ranked = self._rank(obs, iri_of, keep=max(limit, model.EIG_CANDIDATES))
         implied = self.implied(obs)
         warnings = sorted(set(warnings) | {Warning("IMPLIED_FINDING", f"{f} adds no evidence: {why}", f)
                                            for f, why in implied.items()})
@@ -167,7 +167,7 @@ class DiagnosisEngine:
         flags = advice.red_flags(self.retrieval, sorted(present))
         steps = nextsteps.next_steps(self.retrieval, set(iri_of.values()), present, ranked)
         recommendation, explanation = advice.advise(flags, steps)
-        return Diagnosis(observations=obs, candidates=shown, total_candidates=len(ranked), next_steps=steps,
+        return Diagnosis(observations=obs, candidates=shown, total_candidates=len(self.retrieval.table().iris), next_steps=steps,
                          red_flags=flags, recommendation=recommendation, explanation=explanation,
                          warnings=warnings)
 
@@ -177,8 +177,9 @@ class DiagnosisEngine:
         obs = self.validate(observations)
         return self._rank(obs, {o.finding: str(to_iri(o.finding)) for o in obs})
 
-    def _rank(self, obs: list[Observation], iri_of: dict[str, str]) -> list[Candidate]:
-        """Every disease of the knowledge base, most probable first (ties by ID).
+    def _rank(self, obs: list[Observation], iri_of: dict[str, str], keep: int | None = None) -> list[Candidate]:
+        """Every disease of the knowledge base, most probable first (ties by ID); only the first ``keep`` as
+        Candidate objects when given (probabilities are normalised over all of them either way).
 
         A disease that no finding reaches still has a score: its prior, the background rate for each finding and
         its unreported features, so no true disease is left unranked. Findings implied by another finding
@@ -189,47 +190,43 @@ class DiagnosisEngine:
                 if o.status is not Status.UNKNOWN and o.finding not in implied]
         stated = {finding for finding, _ in keys}  # UNKNOWN answers weigh exactly as if never asked
         matches = self.retrieval.matches(sorted(stated))
-        priors = self.retrieval.priors
-        diseases = self.retrieval.scored_diseases
-        features = self.retrieval.features(diseases)
+        table = self.retrieval.table()
         pending = self.retrieval.pending_results()
         worked_up = self.retrieval.worked_up()
-        background = scoring.log_likelihood({}, keys, worked_up)  # what each finding gives a disease that it does not reach
+        background = scoring.log_likelihood({}, keys, worked_up)  # what each finding gives a disease it does not reach
         order = {finding: i for i, (finding, _) in enumerate(keys)}
         present_of = dict(keys)
         no_match = {f: scoring.term(None, p, f in worked_up).log for f, p in keys}
         tempering = 1.0 / model.TEMPERATURE
+        scores = [lp + tempering * (total + background) for lp, total in zip(table.log_priors, table.totals)]
+        for i, waiting in table.pending:  # features only a test reveals are not unreported
+            scores[i] = table.log_priors[i] + tempering * (
+                background + scoring.unreported(table.totals[i], table.terms[i], waiting))
+        for disease, by_observed in matches.items():
+            i = table.index.get(disease)
+            if i is None:  # a copy of another disease (not ranked)
+                continue
+            terms = table.terms[i]
+            # the background for every finding, corrected where an annotation matches (in canonical order): the
+            # same sum as over all findings, at the cost of the matched ones only
+            likelihood = background
+            for finding in sorted((f for f in by_observed if f in order), key=order.__getitem__):
+                likelihood += scoring.term(by_observed[finding], present_of[finding],
+                                           finding in worked_up).log - no_match[finding]
+            mentioned = {m.annotated for f, found in by_observed.items() if f in stated
+                         for m in found if not m.negated} | (pending & terms.keys())
+            likelihood += scoring.unreported(table.totals[i], terms, mentioned) if mentioned else table.totals[i]
+            scores[i] = table.log_priors[i] + tempering * likelihood
+        probabilities = scoring.posterior(scores)
+        curies = table.curies
+        ranking = sorted(range(len(scores)), key=lambda i: (-probabilities[i], curies[i]))
         candidates: list[Candidate] = []
-        scores: list[float] = []
-        for disease in diseases:
-            prior, prior_source = priors.get(disease, (model.DEFAULT_PRIOR, None))
-            total, terms = features.get(disease, (0.0, {}))
-            by_observed = matches.get(disease)
-            if by_observed is None:
-                likelihood = background
-                mentioned = pending & terms.keys() if pending else set()
-            else:
-                # the background for every finding, corrected where an annotation matches (in canonical order):
-                # the same sum as over all findings, at the cost of the matched ones only
-                likelihood = background
-                for finding in sorted((f for f in by_observed if f in order), key=order.__getitem__):
-                    likelihood += scoring.term(by_observed[finding], present_of[finding],
-                                               finding in worked_up).log - no_match[finding]
-                mentioned = {m.annotated for f, found in by_observed.items() if f in stated
-                             for m in found if not m.negated} | (pending & terms.keys())
-            likelihood += scoring.unreported(total, terms, mentioned) if mentioned else total
-            score = math.log(prior) + tempering * likelihood
-            curie = self.retrieval.curie(disease)
-            candidates.append(Candidate(disease=curie, label=curie, probability=0.0, rank=0, prior=prior,
-                                        prior_is_default=disease not in priors, prior_source=prior_source,
-                                        cause_category=None, score=score))
-            scores.append(score)
-        for candidate, probability in zip(candidates, scoring.posterior(scores)):
-            candidate.probability = probability
-        ranked = sorted(candidates, key=lambda c: (-c.probability, c.disease))
-        for i, candidate in enumerate(ranked, start=1):
-            candidate.rank = i
-        return ranked
+        for rank, i in enumerate(ranking if keep is None else ranking[:keep], start=1):
+            prior, source, is_default = table.priors[i]
+            candidates.append(Candidate(disease=curies[i], label=curies[i], probability=probabilities[i], rank=rank,
+                                        prior=prior, prior_is_default=is_default, prior_source=source,
+                                        cause_category=None, score=scores[i]))
+        return candidates
 
     def _explain(self, candidate: Candidate, matches: dict[str, list], obs: list[Observation],
                  iri_of: dict[str, str]) -> None:

@@ -55,6 +55,19 @@ class Replacement(NamedTuple):
     label: str | None  # the obsolete term's name
 
 
+class DiseaseTable(NamedTuple):
+    """Every ranked disease (sorted IRIs) and the parts of its score that do not depend on the findings."""
+
+    iris: list[str]
+    curies: list[str]
+    index: dict[str, int]  # IRI -> position
+    priors: list[tuple[float, str | None, bool]]  # (prior, source, is the default)
+    log_priors: list[float]
+    totals: list[float]  # sum of the unreported-feature terms of all its features
+    terms: list[dict[str, float]]  # feature IRI -> its unreported term
+    pending: list[tuple[int, set[str]]]  # diseases with features that only a test reveals, and those features
+
+
 class Summary(NamedTuple):
     label: str | None
 
@@ -106,6 +119,7 @@ class Retrieval:
         self._replacements: dict[str, Replacement] | None = None
         self._duplicates: dict[str, str] | None = None
         self._scored: list[str] | None = None
+        self._table: DiseaseTable | None = None
 
     # ------------------------------------------------------------------ static parts
     @property
@@ -164,6 +178,34 @@ class Retrieval:
                 self._scored = sorted(row["disease"] for row in sparql.select(self.store, "scored_diseases")
                                       if row["disease"] not in duplicates)
             return self._scored
+
+    def table(self) -> "DiseaseTable":
+        """The per-disease parts of the score that no finding changes, for every ranked disease (built once, after
+        the features of all of them are held): most of the ~12,700 HPO diseases are reached by no finding, and
+        their score is this base plus one constant per diagnosis."""
+        with self._lock:
+            found = self._table
+        if found is not None:
+            return found
+        diseases = self.scored_diseases
+        features = self.features(diseases)
+        priors = self.priors
+        pending = self.pending_results()
+        table = DiseaseTable(iris=diseases, curies=[self.curie(d) for d in diseases],
+                             index={d: i for i, d in enumerate(diseases)}, priors=[], log_priors=[], totals=[],
+                             terms=[], pending=[])
+        for i, disease in enumerate(diseases):
+            prior, source = priors.get(disease, (model.DEFAULT_PRIOR, None))
+            total, terms = features.get(disease, (0.0, {}))
+            table.priors.append((prior, source, disease not in priors))
+            table.log_priors.append(math.log(prior))
+            table.totals.append(total)
+            table.terms.append(terms)
+            if pending & terms.keys():  # a test's result is not yet known, not unreported (curated diseases only)
+                table.pending.append((i, pending & terms.keys()))
+        with self._lock:
+            self._table = table
+        return table
 
     def broader(self, findings: Iterable[str]) -> dict[str, set[str]]:
         """Finding IRI -> its ancestors, from the cached hierarchy matches (the "annotated-broader" rows)."""
