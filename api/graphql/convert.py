@@ -65,4 +65,17 @@ def diagnosis(kb: KnowledgeBase, d: dx.Diagnosis) -> t.Diagnosis:
         recommendation=t.Recommendation(d.recommendation.value), explanation=d.explanation, disclaimer=d.disclaimer,
         total_candidates=d.total_candidates,
         findings=[t.ObservedFinding(finding=finding(kb, o.finding), status=t.FindingStatus(o.status.value))
-                  for o in d.observations])
+                  for o in d.observations],
+        next_questions=next_questions(kb, d, steps))
+
+
+def next_questions(kb: KnowledgeBase, d: dx.Diagnosis, steps: dict[str, t.DiagnosticStep]) -> list[t.NextQuestion]:
+    """The interview's questions; a question's step is converted once, shared with the next steps."""
+    questions = []
+    for q in d.next_questions:
+        if q.step is not None and q.step.id not in steps:
+            steps[q.step.id] = step(kb, q.step)
+        questions.append(t.NextQuestion(
+            finding=finding(kb, q.finding), expected_information_gain=q.expected_information_gain,
+            step=steps[q.step.id] if q.step is not None else None, rationale=q.rationale, red_flag=q.red_flag))
+    return questions

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Iterable
 
-from dxkb.kb.engine import advice, model, nextsteps, scoring
+from dxkb.kb.engine import advice, model, nextsteps, questions, scoring
 from dxkb.kb.engine.catalog import LabelIndex
 from dxkb.kb.engine.categories import CauseCategories
 from dxkb.kb.engine.retrieval import Retrieval
@@ -26,6 +26,7 @@ class DiagnosisEngine:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.retrieval = Retrieval(store)
+        self.observability = nextsteps.Observability(self.retrieval)
 
     @property
     def findings(self) -> LabelIndex:
@@ -91,10 +92,14 @@ class DiagnosisEngine:
                 candidate.cause_category = categories.get(iri)
                 self._explain(candidate, sourced.get(iri, {}), obs, iri_of)
         flags = advice.red_flags(self.retrieval, sorted(present))
-        steps = nextsteps.next_steps(self.retrieval, set(iri_of.values()), present, ranked)
+        steps = nextsteps.next_steps(self.retrieval, set(iri_of.values()), present, ranked, self.observability)
         recommendation, explanation = advice.advise(flags, steps)
+        asked, stop = questions.next_questions(self.retrieval, self.observability, obs, ranked)
+        if stop:
+            explanation = f"{explanation} {stop}"
         return Diagnosis(observations=obs, candidates=shown, total_candidates=len(ranked), next_steps=steps,
-                         red_flags=flags, recommendation=recommendation, explanation=explanation)
+                         red_flags=flags, recommendation=recommendation, explanation=explanation,
+                         next_questions=asked)
 
     def rank(self, observations: Iterable[Observation]) -> list[Candidate]:
         """Every candidate, most probable first, as `diagnose` ranks them, without labels, evidence or next steps
