@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+import tempfile
 from enum import Enum
 from pathlib import Path
 from typing import Callable, Optional, TypeVar
@@ -51,12 +52,26 @@ def build(
     without: list[str] = typer.Option([], "--without", help="Leave out an optional source (e.g. hpo)"),
     module: list[Path] = typer.Option([], "--module", help="An extra curated module (Turtle) to include"),
     quiet: bool = typer.Option(False, "--quiet", help="No progress display"),
+    source_dir: Optional[str] = typer.Option(None, "--source-dir",
+                                             help="A folder with newer releases of the shipped public data "
+                                                  "(maxo.obo, maxo_diagnostic_annotations.tsv, "
+                                                  "loinc2hpo-annotations.tsv; plain or .gz)"),
+    download: bool = typer.Option(False, "--download",
+                                  help="Fetch the newest public releases from their official locations first"),
 ) -> None:
     """Validate (SHACL, OWL reasoner), materialise inferences and write the store atomically."""
     from dxkb.kb import service
 
     def body() -> None:
-        report = service.build(_settings(store=store), without=without, extra_modules=module, progress=not quiet)
+        settings = _settings(store=store).with_overrides(source_dir=source_dir)
+        if download:
+            with tempfile.TemporaryDirectory(prefix="dxkb-download-") as folder:
+                for line in service.download_sources(folder):
+                    err.print(line)
+                report = service.build(settings.with_overrides(source_dir=folder), without=without,
+                                       extra_modules=module, progress=not quiet)
+        else:
+            report = service.build(settings, without=without, extra_modules=module, progress=not quiet)
         err.print(f"built {report.location}: {report.triples:,} triples ({report.inferred} inferred) from {', '.join(report.sources)}")
 
     _guard(body)

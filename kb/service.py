@@ -230,8 +230,18 @@ def build(settings: Settings, *, without: Sequence[str] = (), extra_modules: Seq
     if unknown:
         raise DxkbError(f"--without {', '.join(unknown)}: not a source of this build "
                         f"(sources: {', '.join(settings.build_modules) or 'none'})")
-    include = tuple(m for m in settings.build_modules if m not in without)
-    return run_build(location.target, include=include, extra_modules=list(extra_modules), progress=progress)
+    from dxkb.kb.build.importers import requirements_met
+
+    include = requirements_met(tuple(m for m in settings.build_modules if m not in without))
+    return run_build(location.target, include=include, extra_modules=list(extra_modules), progress=progress,
+                     source_dir=settings.source_dir)
+
+
+def download_sources(folder: str | Path) -> list[str]:
+    """`dxkb build --download`: fetch the public releases from their official locations into ``folder``."""
+    from dxkb.kb.build.download import download_all
+
+    return download_all(Path(folder))
 
 
 def needs_build(settings: Settings) -> bool:

@@ -41,8 +41,9 @@ class Settings:
     sparql_allow_service: bool = False
     sparql_workers: int = 2
     sparql_memory_mb: int = 2048  # address-space cap of each SPARQL worker process; 0 = none
-    build_modules: tuple[str, ...] = ("hpo",)  # optional sources included by `dxkb build` (`--without hpo`)
+    build_modules: tuple[str, ...] = ("hpo", "maxo", "loinc2hpo")  # optional sources of `dxkb build` (`--without hpo`)
     strict_ids: bool = False  # unknown finding IDs: BAD_USER_INPUT (True) or dropped with a warning (False)
+    source_dir: str | None = None  # a folder with newer releases of the shipped public data (`dxkb build --source-dir`)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> "Settings":

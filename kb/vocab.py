@@ -17,6 +17,8 @@ PREFIXES: dict[str, str] = {
     "ORPHA": "http://www.orpha.net/ORDO/Orphanet_",
     "DECIPHER": "https://www.deciphergenomics.org/syndrome/",
     "DXKB": "https://w3id.org/dxkb/DXKB_",
+    "MAXO": "http://purl.obolibrary.org/obo/MAXO_",
+    "LOINC": "https://loinc.org/",
 }
 
 DXKB = "https://w3id.org/dxkb/vocab#"

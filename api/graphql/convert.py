@@ -66,4 +66,17 @@ def diagnosis(kb: KnowledgeBase, d: dx.Diagnosis) -> t.Diagnosis:
         total_candidates=d.total_candidates,
         findings=[t.ObservedFinding(finding=finding(kb, o.finding), status=t.FindingStatus(o.status.value))
                   for o in d.observations],
-        warnings=[t.InputWarning(code=w.code, message=w.message, id=w.id) for w in d.warnings])
+        warnings=[t.InputWarning(code=w.code, message=w.message, id=w.id) for w in d.warnings],
+        next_questions=next_questions(kb, d, steps))
+
+
+def next_questions(kb: KnowledgeBase, d: dx.Diagnosis, steps: dict[str, t.DiagnosticStep]) -> list[t.NextQuestion]:
+    """The interview's questions; a question's step is converted once, shared with the next steps."""
+    questions = []
+    for q in d.next_questions:
+        if q.step is not None and q.step.id not in steps:
+            steps[q.step.id] = step(kb, q.step)
+        questions.append(t.NextQuestion(
+            finding=finding(kb, q.finding), expected_information_gain=q.expected_information_gain,
+            step=steps[q.step.id] if q.step is not None else None, rationale=q.rationale, red_flag=q.red_flag))
+    return questions

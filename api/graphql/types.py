@@ -98,7 +98,9 @@ class Disease:
 class DiagnosticStep:
     id: strawberry.ID
     label: str
-    kind: str = strawberry.field(description="HISTORY, EXAMINATION, LABORATORY_TEST, BIOPSY or WATCHFUL_WAITING.")
+    kind: str = strawberry.field(description="HISTORY, EXAMINATION, LABORATORY_TEST, BIOPSY, WATCHFUL_WAITING, or for "
+                                             "the steps of public data (MAxO, LOINC) CLINICAL_ASSESSMENT, "
+                                             "SPECIALIST_EVALUATION, IMAGING, PROCEDURE.")
     invasiveness: float | None = strawberry.field(description="0 = none (talking) to 1 = surgical.")
     reveals: list[Finding] = strawberry.field(description="Findings whose presence or absence the step establishes.")
     requires: list[Finding] = strawberry.field(description="The step is indicated only when one of these findings "
@@ -149,6 +151,18 @@ class NextStep:
     worth_cost: bool
 
 
+@strawberry.type(description="A single finding worth asking about or examining next (the interview), by expected "
+                             "information gain; answer it as PRESENT, ABSENT or UNKNOWN.")
+class NextQuestion:
+    finding: Finding
+    expected_information_gain: float = strawberry.field(description="Expected entropy reduction of the candidate "
+                                                                   "distribution by a PRESENT or ABSENT answer, in bits.")
+    step: DiagnosticStep | None = strawberry.field(description="The cheapest indicated step that reveals it; null for "
+                                                               "a question any clinician can ask.")
+    rationale: str = strawberry.field(description="Why: the candidates it separates, or the red flag it is.")
+    red_flag: bool = strawberry.field(default=False, description="A red flag of a present complaint: asked first.")
+
+
 @strawberry.type(description="A red flag raised by the findings, with what it raises suspicion of.")
 class RedFlag:
     finding: Finding
@@ -190,6 +204,10 @@ class Diagnosis:
         "Input accepted with a change: alternative or obsolete IDs replaced, unknown IDs ignored (unless the server "
         "runs with DXKB_STRICT_IDS, which rejects them), findings implied by another finding left out."))
 
+    next_questions: list[NextQuestion] = strawberry.field(
+        default_factory=list, description="Single findings worth asking or examining next, best first (red flags of "
+                                          "a present complaint first); empty when none is worth asking, and the "
+                                          "explanation says why.")
 
 
 @strawberry.type

@@ -48,7 +48,7 @@ class BuildReport:
 
 
 def populate(store: ox.Store, *, extra_modules: list[Path] | None = None, include: tuple[str, ...] = (),
-             steps: Steps | None = None) -> BuildReport:
+             steps: Steps | None = None, source_dir: str | None = None) -> BuildReport:
     """Fill an empty pyoxigraph store with the validated, reasoned and derived knowledge base."""
     steps = steps or Steps(enabled=False)
     unknown = [name for name in include if name not in importers.IMPORTERS]
@@ -72,7 +72,7 @@ def populate(store: ox.Store, *, extra_modules: list[Path] | None = None, includ
         for name in include:
             with steps.step(f"import {name}"):
                 target = Path(scratch) / f"{name}.nt"
-                notes.append(importers.load(name)(target))
+                notes.append(importers.run(name, target, source_dir=source_dir))
                 store.bulk_load(path=str(target), format=ox.RdfFormat.N_TRIPLES)
     graph = InProcessStore(store)
     with steps.step("derive log-frequencies and specificity weights"):
@@ -157,7 +157,7 @@ def build_in_memory(include: tuple[str, ...] = (), extra_modules: list[Path] | N
 
 
 def build(folder: str | Path, *, include: tuple[str, ...] = (), extra_modules: list[Path] | None = None,
-          progress: bool = True) -> BuildReport:
+          progress: bool = True, source_dir: str | None = None) -> BuildReport:
     """Build into ``folder/builds/<new>`` and swap ``folder/current`` to it only when everything succeeded."""
     root = Path(folder).expanduser()
     try:
@@ -174,7 +174,8 @@ def build(folder: str | Path, *, include: tuple[str, ...] = (), extra_modules: l
         target = Path(tempfile.mkdtemp(prefix=time.strftime("%Y%m%dT%H%M%S-"), suffix=".building", dir=root / BUILDS))
         try:
             store = ox.Store(str(target))
-            report = populate(store, include=include, extra_modules=extra_modules, steps=steps)
+            report = populate(store, include=include, extra_modules=extra_modules, steps=steps,
+                              source_dir=source_dir)
             with steps.step("flush and optimise"):
                 store.flush()
                 store.optimize()

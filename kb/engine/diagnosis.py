@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Iterable
 
-from dxkb.kb.engine import advice, model, nextsteps, scoring
+from dxkb.kb.engine import advice, model, nextsteps, questions, scoring
 from dxkb.kb.engine.catalog import LabelIndex
 from dxkb.kb.engine.categories import CauseCategories
 from dxkb.kb.engine.retrieval import Retrieval
@@ -27,6 +27,7 @@ class DiagnosisEngine:
         self.store = store
         self.retrieval = Retrieval(store)
         self.strict_ids = strict_ids  # unknown IDs: BAD_USER_INPUT (True) or dropped with a warning (False)
+        self.observability = nextsteps.Observability(self.retrieval)
 
     @property
     def findings(self) -> LabelIndex:
@@ -165,11 +166,14 @@ class DiagnosisEngine:
                 candidate.cause_category = categories.get(iri)
                 self._explain(candidate, sourced.get(iri, {}), [o for o in obs if o.finding not in implied], iri_of)
         flags = advice.red_flags(self.retrieval, sorted(present))
-        steps = nextsteps.next_steps(self.retrieval, set(iri_of.values()), present, ranked)
+        steps = nextsteps.next_steps(self.retrieval, set(iri_of.values()), present, ranked, self.observability)
         recommendation, explanation = advice.advise(flags, steps)
-        return Diagnosis(observations=obs, candidates=shown, total_candidates=len(self.retrieval.table().iris), next_steps=steps,
-                         red_flags=flags, recommendation=recommendation, explanation=explanation,
-                         warnings=warnings)
+        asked, stop = questions.next_questions(self.retrieval, self.observability, obs, ranked)
+        if stop:
+            explanation = f"{explanation} {stop}"
+        return Diagnosis(observations=obs, candidates=shown, total_candidates=len(self.retrieval.table().iris),
+                         next_steps=steps, red_flags=flags, recommendation=recommendation, explanation=explanation,
+                         warnings=warnings, next_questions=asked)
 
     def rank(self, observations: Iterable[Observation]) -> list[Candidate]:
         """Every candidate, most probable first, as `diagnose` ranks them, without labels, evidence or next steps
@@ -217,9 +221,20 @@ class DiagnosisEngine:
                          for m in found if not m.negated} | (pending & terms.keys())
             likelihood += scoring.unreported(table.totals[i], terms, mentioned) if mentioned else table.totals[i]
             scores[i] = table.log_priors[i] + tempering * likelihood
+        # A curated prior is conditional on the complaint it was curated for (e.g. among people presenting with a
+        # rash): a disease carrying one is ranked only when a PRESENT finding reaches it, else its prior would claim
+        # a share of presentations outside its module (a Marfan picture is not a viral exanthem).
+        present = {f for f, p in keys if p}
+        reached = {d for d, by_observed in matches.items()
+                   if any(not m.negated for f in present for m in by_observed.get(f, ()))}
+        outside = {i for i, (_, _, is_default) in enumerate(table.priors)
+                   if not is_default and table.iris[i] not in reached}
+        for i in outside:
+            scores[i] = -math.inf
         probabilities = scoring.posterior(scores)
         curies = table.curies
-        ranking = sorted(range(len(scores)), key=lambda i: (-probabilities[i], curies[i]))
+        ranking = sorted((i for i in range(len(scores)) if i not in outside),
+                         key=lambda i: (-probabilities[i], curies[i]))
         candidates: list[Candidate] = []
         for rank, i in enumerate(ranking if keep is None else ranking[:keep], start=1):
             prior, source, is_default = table.priors[i]

@@ -1,54 +1,220 @@
-"""Next steps: the diagnostic steps whose preconditions hold and whose findings are not yet known, ranked by the
-expected information gain (bits) about the candidate distribution per unit of cost."""
+"""Next steps at every scale: the diagnostic steps whose preconditions hold and whose findings are not yet known,
+ranked by the expected information gain (bits) about the candidate distribution per unit of cost.
+
+The candidates are all the ranked ones (the leading ``model.EIG_CANDIDATES``, which hold nearly all the mass),
+curated or rare. P(step reports finding f | disease d) = sensitivity x q + (1 - specificity) x (1 - q), where q is
+P(f | d): the disease's annotated frequency for f or for a more specific finding (a disease annotated with "aortic
+root aneurysm" shows the echocardiography finding "dilatation of the aorta" at least as often), else the background
+rate. The gain is the mutual information between the disease and the step's outcome. Diseases whose q are all the
+background rate see the same outcome distribution, so they are one group: the computation is exact and its cost
+grows with the informative diseases only. Steps with many informative findings (``model.MAX_JOINT_FINDINGS``) are
+scored as the sum of their findings' gains, capped at the entropy of the distribution.
+
+Nothing is offered that cannot change the ranking: a step none of whose unknown findings any candidate is annotated
+with has a gain of exactly 0 and is left out. A test (laboratory, imaging, biopsy, specialist) is not credited with
+findings a consultation step (history, examination, clinical assessment) reveals: ask before you test.
+"""
 
 from __future__ import annotations
 
 import math
+import threading
 from itertools import product
 from typing import Iterable
 
-from dxkb.kb.engine import model, scoring
+from dxkb.kb.engine import model
 from dxkb.kb.engine.retrieval import Retrieval
 from dxkb.kb.engine.types import Candidate, NextStep, Step, Yield
 from dxkb.kb.vocab import to_iri
+
+#: Kinds of the consultation: their findings are asked or looked for, not tested.
+CONSULTATION = ("HISTORY", "EXAMINATION", "CLINICAL_ASSESSMENT")
+
+#: The joint outcome distribution of a step is computed exactly while (informative diseases + 1) x 2^findings stays
+#: below this (a few milliseconds); beyond it, the findings' gains are summed (an upper bound, capped).
+JOINT_WORK = 4096
+
+#: Steps shown, best first (the rest gain less per cost; they stay available through the `diagnosticSteps` query).
+NEXT_STEPS_SHOWN = 20
+
+#: A gain below this many bits cannot change the ranking in practice (floating-point noise of exact zeros).
+NO_GAIN = 1e-9
 
 
 def entropy(probabilities: Iterable[float]) -> float:
     return -math.fsum(p * math.log2(p) for p in probabilities if p > 0)
 
 
+def binary_entropy(p: float) -> float:
+    if p <= 0.0 or p >= 1.0:
+        return 0.0
+    return -(p * math.log2(p) + (1 - p) * math.log2(1 - p))
+
+
 def information_gain(prior: list[float], positive: list[list[float]]) -> float:
-    """Expected entropy reduction (bits) of the candidate distribution by observing the step's findings."""
+    """Expected entropy reduction (bits) of the candidate distribution by observing the step's findings (the
+    findings independent given the disease; ``positive[d][j]`` = P(finding j reported | disease d))."""
     if not prior:
         return 0.0
     m = len(positive[0])
-    h0 = entropy(prior)
     if m > model.MAX_JOINT_FINDINGS:  # score as independent single-finding tests
         return math.fsum(information_gain(prior, [[row[j]] for row in positive]) for j in range(m))
-    expected = 0.0
+    outcome_entropy = 0.0
     for outcome in product((True, False), repeat=m):
-        joint = []
+        total = 0.0
         for p, row in zip(prior, positive):
             q = p
             for hit, r in zip(outcome, row):
                 q *= r if hit else (1 - r)
-            joint.append(q)
-        total = math.fsum(joint)
+            total += q
         if total > 0:
-            expected += total * entropy(j / total for j in joint)
-    return max(0.0, h0 - expected)
+            outcome_entropy -= total * math.log2(total)
+    conditional = math.fsum(p * math.fsum(binary_entropy(r) for r in row) for p, row in zip(prior, positive))
+    return max(0.0, outcome_entropy - conditional)
 
 
-def next_steps(retrieval: Retrieval, observed: set[str], present: set[str],
-               ranked: list[Candidate]) -> list[NextStep]:
+class Observability:
+    """What the steps and questions need of the knowledge base, derived once per disease and per finding (the
+    store is read-only while open): each disease's P(f | d) of its features, their ancestors, and the steps by the
+    findings they reveal. One per engine; thread-safe (each cache entry is one atomic store of an equal value)."""
+
+    def __init__(self, retrieval: Retrieval) -> None:
+        self.retrieval = retrieval
+        self._lock = threading.Lock()
+        self._features: dict[str, dict[str, float]] = {}
+        self._ancestors: dict[str, frozenset[str]] = {}
+        self._reach: dict[str, dict[str, float]] = {}
+        self._by_yield: dict[str, list[tuple[Step, Yield]]] | None = None
+        self._consultation: frozenset[str] | None = None
+
+    def by_yield(self) -> dict[str, list[tuple[Step, Yield]]]:
+        """Finding IRI -> the steps that reveal it, cheapest first (cost, order, ID)."""
+        with self._lock:
+            if self._by_yield is None:
+                index: dict[str, list[tuple[Step, Yield]]] = {}
+                for step in self.retrieval.steps:
+                    for y in step.yields:
+                        index.setdefault(y.finding, []).append((step, y))
+                for entries in index.values():
+                    entries.sort(key=lambda e: (e[0].cost, e[0].order, e[0].id))
+                self._by_yield = index
+                self._consultation = frozenset(y.finding for step in self.retrieval.steps
+                                               if step.kind in CONSULTATION for y in step.yields)
+            return self._by_yield
+
+    def consultation(self) -> frozenset[str]:
+        self.by_yield()
+        assert self._consultation is not None
+        return self._consultation
+
+    def features(self, diseases: Iterable[str]) -> dict[str, dict[str, float]]:
+        """Disease IRI -> annotated finding IRI -> P(f | d) (as scoring.likelihood takes it: the frequency, 0.5 when
+        none is stated, clamped to [BACKGROUND_RATE, MAX_LIKELIHOOD]; the best when annotated twice)."""
+        wanted = list(diseases)
+        missing = sorted({d for d in wanted if d not in self._features})
+        if missing:
+            for disease, rows in self.retrieval.disease_feature_rows(missing).items():
+                found: dict[str, float] = {}
+                for annotated, frequency in rows:
+                    p = min(max(frequency if frequency is not None else 0.5, model.BACKGROUND_RATE),
+                            model.MAX_LIKELIHOOD)
+                    found[annotated] = max(found.get(annotated, 0.0), p)
+                self._features[disease] = found
+        return {d: self._features[d] for d in wanted}
+
+    def ancestors(self, findings: Iterable[str]) -> dict[str, frozenset[str]]:
+        """Finding IRI -> its proper ancestors."""
+        wanted = list(findings)
+        missing = sorted({f for f in wanted if f not in self._ancestors})
+        if missing:
+            found = self.retrieval.ancestors(missing)
+            for f in missing:
+                self._ancestors[f] = frozenset(found.get(f, set()) - {f})
+        return {f: self._ancestors[f] for f in wanted}
+
+    def reach(self, diseases: Iterable[str]) -> dict[str, dict[str, float]]:
+        """Disease IRI -> step-yield finding -> P(f | d) through the hierarchy (the best frequency of the disease's
+        features that are f or more specific than f)."""
+        wanted = list(diseases)
+        missing = [d for d in sorted(set(wanted)) if d not in self._reach]
+        if missing:
+            index = self.by_yield()
+            features = self.features(missing)
+            ancestors = self.ancestors(sorted({f for d in missing for f in features[d]}))
+            for disease in missing:
+                reached: dict[str, float] = {}
+                for annotated, p in sorted(features[disease].items()):
+                    for finding in (annotated, *sorted(ancestors[annotated])):
+                        if finding in index and p > reached.get(finding, 0.0):
+                            reached[finding] = p
+                self._reach[disease] = reached
+        return {d: self._reach[d] for d in wanted}
+
+
+def pool_of(ranked: list[Candidate]) -> tuple[list[Candidate], list[str], list[float]]:
+    """The leading candidates, their IRIs and their probabilities renormalised over the pool."""
+    pool = ranked[: model.EIG_CANDIDATES]
+    mass = math.fsum(c.probability for c in pool)
+    prior = [c.probability / mass for c in pool] if mass > 0 else [1.0 / len(pool)] * len(pool) if pool else []
+    return pool, [str(to_iri(c.disease)) for c in pool], prior
+
+
+def single_gain(prior: list[float], q: dict[int, float], sensitivity: float = 1.0, specificity: float = 1.0
+                ) -> float:
+    """Mutual information (bits) between the disease and one finding's report, from the sparse q (pool index ->
+    P(f | d)) of the diseases that differ from the background rate."""
+    background = sensitivity * model.BACKGROUND_RATE + (1 - specificity) * (1 - model.BACKGROUND_RATE)
+    h_background = binary_entropy(background)
+    positive = background
+    conditional = h_background
+    for i in sorted(q):
+        r = sensitivity * q[i] + (1 - specificity) * (1 - q[i])
+        positive += prior[i] * (r - background)
+        conditional += prior[i] * (binary_entropy(r) - h_background)
+    return max(0.0, binary_entropy(min(max(positive, 0.0), 1.0)) - conditional)
+
+
+def step_gain(prior: list[float], columns: list[dict[int, float]], ys: list[Yield],
+              singles: dict[tuple[str, float, float], float] | None = None) -> float:
+    """Mutual information (bits) between the disease and the step's joint report of the findings ``ys`` (sparse
+    columns as in :func:`single_gain`); exact over the informative diseases plus one background group."""
+    informative = sorted(set().union(*(c.keys() for c in columns)))
+    m = len(columns)
+    if m <= model.MAX_JOINT_FINDINGS and (len(informative) + 1) * (1 << m) <= JOINT_WORK:
+        background_mass = max(0.0, 1.0 - math.fsum(prior[i] for i in informative))
+        groups = [prior[i] for i in informative] + [background_mass]
+        rows = [[y.sensitivity * c.get(i, model.BACKGROUND_RATE)
+                 + (1 - y.specificity) * (1 - c.get(i, model.BACKGROUND_RATE)) for c, y in zip(columns, ys)]
+                for i in informative]
+        rows.append([y.sensitivity * model.BACKGROUND_RATE + (1 - y.specificity) * (1 - model.BACKGROUND_RATE)
+                     for y in ys])
+        return information_gain(groups, rows)
+    total = math.fsum(_single(prior, c, y, singles) for c, y in zip(columns, ys))
+    return min(total, entropy(prior))
+
+
+def _single(prior: list[float], column: dict[int, float], y: Yield,
+            singles: dict[tuple[str, float, float], float] | None) -> float:
+    if singles is None:
+        return single_gain(prior, column, y.sensitivity, y.specificity)
+    key = (y.finding, y.sensitivity, y.specificity)
+    if key not in singles:
+        singles[key] = single_gain(prior, column, y.sensitivity, y.specificity)
+    return singles[key]
+
+
+def next_steps(retrieval: Retrieval, observed: set[str], present: set[str], ranked: list[Candidate],
+               observability: Observability | None = None) -> list[NextStep]:
     """``observed``/``present``: IRIs of the findings given (any status) and of those PRESENT."""
-    ancestors = retrieval.ancestors(observed)
+    observability = observability or Observability(retrieval)
+    ancestors = observability.ancestors(sorted(present))
     present_closure = set().union(*(ancestors[p] | {p} for p in present)) if present else set()
 
     def known(finding: str) -> bool:
         return finding in observed or finding in present_closure
 
     indicated: list[tuple[Step, list[Yield], list[str]]] = []
+    consultation = observability.consultation()
     for step in retrieval.steps:
         reasons: list[str] = []
         ok = True
@@ -62,45 +228,116 @@ def next_steps(retrieval: Retrieval, observed: set[str], present: set[str],
                 reasons.append(", ".join(sorted(retrieval.label(h) for h in hits)) + " present")
             else:
                 reasons.append("no sign of " + ", ".join(sorted(retrieval.label(f) for f in pre.findings)))
-        unknown = [y for y in step.yields if not known(y.finding)]
+        unknown = [y for y in step.yields if not known(y.finding)
+                   and not (step.is_test and y.finding in consultation)]
         if ok and unknown:
             indicated.append((step, unknown, reasons))
-    if not indicated:
+    if not indicated or not ranked:
         return []
 
-    pool = ranked[: model.EIG_CANDIDATES]
-    mass = math.fsum(c.probability for c in pool)
-    prior = [c.probability / mass for c in pool] if mass > 0 else []
-    yield_findings = sorted({y.finding for _, ys, _ in indicated for y in ys})
-    disease_iris = [str(to_iri(c.disease)) for c in pool]
-    matches = retrieval.matches(yield_findings, disease_iris) if pool else {}  # sources are not needed here
-    likelihood = {(d, f): scoring.likelihood(matches.get(d, {}).get(f, [])).p
-                  for d in disease_iris for f in yield_findings}
+    pool, disease_iris, prior = pool_of(ranked)
+    reach = observability.reach(disease_iris)
+    by_finding: dict[str, dict[int, float]] = {}
+    for i, disease in enumerate(disease_iris):
+        for finding, p in reach[disease].items():
+            by_finding.setdefault(finding, {})[i] = p
 
-    result: list[NextStep] = []
+    singles: dict[tuple[str, float, float], float] = {}  # one finding's gain, shared by the steps revealing it
+    scored: list[tuple[NextStep, list[Yield], list[dict[int, float]], list[str]]] = []
     for step, unknown, reasons in indicated:
-        positive = [[y.sensitivity * likelihood[(d, y.finding)] + (1 - y.specificity) * (1 - likelihood[(d, y.finding)])
-                     for y in unknown] for d in disease_iris]
-        gain = information_gain(prior, positive)
+        informative = [y for y in unknown if y.finding in by_finding]
+        if not informative:
+            continue  # no candidate is annotated with anything it reveals: it cannot change the ranking
+        columns = [by_finding[y.finding] for y in informative]
+        gain = step_gain(prior, columns, informative, singles)
+        if gain <= NO_GAIN:
+            continue
         per_cost = gain / step.cost if step.cost > 0 else gain
-        worth = per_cost >= model.MIN_GAIN_PER_COST
-        result.append(NextStep(step=step, expected_information_gain=gain, gain_per_cost=per_cost, worth_cost=worth,
-                               rationale=rationale(retrieval, step, unknown, reasons, gain, pool, positive)))
-    result.sort(key=lambda n: (-round(n.gain_per_cost, 12), n.step.order, n.step.id))
-    return result
+        scored.append((NextStep(step=step, expected_information_gain=gain, gain_per_cost=per_cost,
+                                worth_cost=per_cost >= model.MIN_GAIN_PER_COST, rationale=""),
+                       informative, columns, reasons))
+    scored.sort(key=lambda s: (-round(s[0].gain_per_cost, 12), s[0].step.order, s[0].step.id))
+    scored = scored[:NEXT_STEPS_SHOWN]
+    names = _Names(candidate_names(retrieval, pool))
+    for n, informative, columns, reasons in scored:
+        n.rationale = _draft(retrieval, n.step, informative, columns, reasons, n.expected_information_gain,
+                             prior, singles).format_map(names)
+    return [n for n, *_rest in scored]
 
 
-def rationale(retrieval: Retrieval, step: Step, unknown: list[Yield], reasons: list[str], gain: float,
-              pool: list[Candidate], positive: list[list[float]]) -> str:
-    parts = [f"{step.label} ({step.kind.lower().replace('_', ' ')})"]
-    parts.append("indicated because " + "; ".join(reasons) if reasons else "part of the basic work-up")
-    parts.append("reveals " + ", ".join(retrieval.label(y.finding) for y in unknown))
-    top = list(zip(pool, positive))[:3]
-    if top:
-        parts.append("a positive result is expected in " + ", ".join(
-            f"{row[0]:.0%} of {c.label} (now {c.probability:.1%})" for c, row in top))
+def safe(text: str) -> str:
+    """Text that goes into a drafted rationale: braces are the name placeholders."""
+    return text.replace("{", "(").replace("}", ")")
+
+
+class _Names(dict):
+    """Fills ``{i}`` placeholders of a drafted rationale with candidate labels (looked up once for all steps)."""
+
+    def __missing__(self, key: str) -> str:
+        return key
+
+
+def candidate_names(retrieval: Retrieval, pool: list[Candidate], first: int = 10) -> dict[str, str]:
+    """``c<pool index>`` -> label, for the leading candidates (labels of those not shown are looked up)."""
+    lead = pool[:first]
+    missing = [str(to_iri(c.disease)) for c in lead if c.label == c.disease]
+    summaries = retrieval.summaries(missing) if missing else {}
+    names: dict[str, str] = {}
+    for i, c in enumerate(lead):
+        label = c.label
+        if label == c.disease:
+            summary = summaries.get(str(to_iri(c.disease)))
+            label = summary.label if summary and summary.label else c.disease
+        names[f"c{i}"] = label
+    return names
+
+
+def separated(prior: list[float], columns: list[dict[int, float]], ys: list[Yield] | None = None,
+              first: int = 5) -> str:
+    """Which leading candidates the report separates: the most and the least likely to show it (drafted with
+    ``{i}`` placeholders for the names)."""
+    lead = range(min(first, len(prior)))
+    rates: list[tuple[float, int]] = []
+    for i in lead:
+        miss = 1.0
+        for j, c in enumerate(columns):
+            q = c.get(i, model.BACKGROUND_RATE)
+            sens, spec = (ys[j].sensitivity, ys[j].specificity) if ys else (1.0, 1.0)
+            miss *= 1 - (sens * q + (1 - spec) * (1 - q))
+        rates.append((1 - miss, i))
+    if not rates:
+        return ""
+    # the candidates that weigh most on each side of the expected rate: probability x distance from it
+    mass = math.fsum(prior[i] for _r, i in rates)
+    mean = math.fsum(prior[i] * r for r, i in rates) / mass if mass > 0 else 0.0
+    above = [r for r in rates if r[0] > mean]
+    below = [r for r in rates if r[0] < mean]
+    if not above or not below:
+        return "it hardly separates the leading candidates"
+    high = max(above, key=lambda r: (prior[r[1]] * (r[0] - mean), -r[1]))
+    low = max(below, key=lambda r: (prior[r[1]] * (mean - r[0]), -r[1]))
+    if high[0] - low[0] < 0.05:
+        return "it hardly separates the leading candidates"
+    return (f"separates {{c{high[1]}}} (positive in {high[0]:.0%}, now {prior[high[1]]:.1%}) from {{c{low[1]}}} "
+            f"(positive in {low[0]:.0%}, now {prior[low[1]]:.1%})")
+
+
+def _draft(retrieval: Retrieval, step: Step, informative: list[Yield], columns: list[dict[int, float]],
+           reasons: list[str], gain: float, prior: list[float],
+           singles: dict[tuple[str, float, float], float] | None = None) -> str:
+    parts = [safe(f"{step.label} ({step.kind.lower().replace('_', ' ')})")]
+    parts.append(safe("indicated because " + "; ".join(reasons)) if reasons else "part of the work-up")
+    gains = sorted(((_single(prior, c, y, singles), y.finding) for c, y in zip(columns, informative)),
+                   key=lambda g: (-g[0], g[1]))
+    shown = [safe(retrieval.label(f)) for _g, f in gains[:5]]
+    more = f" and {len(gains) - 5} more" if len(gains) > 5 else ""
+    parts.append("reveals " + ", ".join(shown) + more)
+    top = {f for _g, f in gains[:3]}  # a step revealing hundreds of findings is positive in nearly everyone
+    picked = [(c, y) for c, y in zip(columns, informative) if y.finding in top]
+    parts.append(separated(prior, [c for c, _y in picked], [y for _c, y in picked]))
     parts.append(f"expected information gain {gain:.3f} bits at relative cost {step.cost:g}")
-    return "; ".join(parts) + "."
+    return "; ".join(p for p in parts if p) + "."
 
 
-__all__ = ["entropy", "information_gain", "next_steps", "rationale"]
+__all__ = ["Observability", "binary_entropy", "candidate_names", "entropy", "information_gain", "next_steps",
+           "pool_of", "separated", "single_gain", "step_gain"]

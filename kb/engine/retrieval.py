@@ -120,6 +120,7 @@ class Retrieval:
         self._duplicates: dict[str, str] | None = None
         self._scored: list[str] | None = None
         self._table: DiseaseTable | None = None
+        self._pending: frozenset[str] | None = None
 
     # ------------------------------------------------------------------ static parts
     @property
@@ -230,7 +231,8 @@ class Retrieval:
                 is_test=row["kindClass"] in test_kinds,
                 invasiveness=float(row["invasiveness"]) if row["invasiveness"] is not None else None,
                 cost=float(row["cost"]) if row["cost"] is not None else 1.0,
-                order=int(row["order"]) if row["order"] is not None else 999, definition=row["definition"]))
+                order=int(row["order"]) if row["order"] is not None else 999, definition=row["definition"],
+                source=row["source"]))
         for row in sparql.select(self.store, "step_yields"):
             if row["step"] in steps:
                 steps[row["step"]].yields.append(
@@ -256,7 +258,11 @@ class Retrieval:
     def pending_results(self) -> set[str]:
         """Findings only a test or time reveals (yields of steps other than history taking and examination): one
         not given is not yet known, not unreported, so it stays out of the unreported-feature term."""
-        return {y.finding for step in self.steps if step.kind not in ("HISTORY", "EXAMINATION") for y in step.yields}
+        if self._pending is None:  # imported steps (MAxO, LOINC) say a finding *can* be seen through them, not
+            # that only they reveal it: their yields stay reportable (in the unreported-feature term)
+            self._pending = frozenset(y.finding for step in self.steps if step.source is None
+                                      and step.kind not in ("HISTORY", "EXAMINATION") for y in step.yields)
+        return set(self._pending)
 
     # ------------------------------------------------------------------ per-finding caches
     def _matches(self, findings: Iterable[str]) -> dict[str, tuple[tuple, ...]]:
@@ -386,3 +392,26 @@ class Retrieval:
                                  values={("finding",): [(URIRef(i),) for i in sorted(set(findings))]}):
             found[row["finding"]].add(row["ancestor"])
         return found
+
+    # ------------------------------------------------------------------ next steps and questions
+    def disease_feature_rows(self, diseases: Iterable[str]) -> dict[str, list[tuple[str, float | None]]]:
+        """Disease IRI -> its positive annotations (annotated finding IRI, frequency or None), sorted; uncached
+        (kb/engine/nextsteps.Observability caches what it derives from them)."""
+        wanted = sorted(set(diseases))
+        found: dict[str, list[tuple[str, float | None]]] = {d: [] for d in wanted}
+        for start in range(0, len(wanted), RETRIEVAL_CHUNK):
+            chunk = wanted[start:start + RETRIEVAL_CHUNK]
+            for row in sparql.select(self.store, "disease_annotations",
+                                     values={("disease",): [(URIRef(d),) for d in chunk]}):
+                found[row["disease"]].append((row["annotated"], _number(row["frequency"])))
+        return {d: sorted(rows, key=lambda r: (r[0], -(r[1] if r[1] is not None else 0.5))) for d, rows in found.items()}
+
+    def context_red_flags(self, present: Iterable[str]) -> list[FlagRow]:
+        """The red flags (queries/context_red_flags.rq) in the work-up of the PRESENT complaints, whether or not the
+        flag itself is known: the interview asks about them first. ``FlagRow.present`` holds the flag finding."""
+        terms = [(URIRef(p),) for p in sorted(set(present))]
+        if not terms:
+            return []
+        rows = sparql.select(self.store, "context_red_flags", values={("context_present",): terms})
+        return sorted((FlagRow(r["flagFinding"], r["context"], r["suspicion"], r["suspicionLabel"], r["sentence"],
+                               r["source"]) for r in rows), key=lambda f: tuple(str(x) for x in f))

@@ -94,6 +94,8 @@ def posterior(scores: Sequence[float]) -> list[float]:
     if not scores:
         return []
     top = max(scores)
+    if top == -math.inf:  # nothing can be ranked
+        return [0.0] * len(scores)
     weights = [math.exp(s - top) for s in scores]
     total = math.fsum(weights)
     return [w / total for w in weights]

@@ -88,6 +88,7 @@ class Step:
     definition: str | None
     yields: list[Yield] = field(default_factory=list)
     preconditions: list[Precondition] = field(default_factory=list)
+    source: str | None = None  # the imported dataset (MAxO, loinc2hpo) of a public step; None for curated steps
 
 
 @dataclass
@@ -97,6 +98,18 @@ class NextStep:
     gain_per_cost: float
     worth_cost: bool
     rationale: str
+
+
+@dataclass
+class NextQuestion:
+    """A single finding worth asking about or examining next (the interview), by expected information gain."""
+
+    finding: str  # CURIE
+    label: str
+    expected_information_gain: float  # bits, over the candidate distribution, if the answer is PRESENT or ABSENT
+    step: Step | None  # the cheapest indicated step that reveals it (None: a question any clinician can ask)
+    rationale: str
+    red_flag: bool = False  # a red flag of a present complaint: asked first, whatever its gain
 
 
 @dataclass
@@ -130,3 +143,4 @@ class Diagnosis:
     explanation: str
     disclaimer: str = DISCLAIMER
     warnings: list[Warning] = field(default_factory=list)
+    next_questions: list[NextQuestion] = field(default_factory=list)

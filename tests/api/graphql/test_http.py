@@ -300,3 +300,15 @@ def test_schema_matches_the_contract(gql: GraphQLClient) -> None:
     assert {v["name"] for v in enums["s"]["enumValues"]} == {"PRESENT", "ABSENT", "UNKNOWN"}  # contract v2
     described = gql.data('{ __type(name: "Diagnosis") { description } }')["__type"]["description"]
     assert "decision support" in described.lower() and "not a diagnosis" in described.lower()
+
+
+def test_next_questions_ask_the_red_flags_of_a_rash_first(gql: GraphQLClient) -> None:
+    """Contract v2: Diagnosis.nextQuestions [NextQuestion!]! with finding, expectedInformationGain, step, rationale."""
+    query = """query($f: [FindingInput!]!) { diagnose(input: {findings: $f}) {
+      explanation nextQuestions { finding { id } expectedInformationGain step { id kind } rationale redFlag } } }"""
+    d = gql.data(query, {"f": [{"id": RASH, "status": "PRESENT"}]})["diagnose"]
+    first = d["nextQuestions"][:3]
+    assert {q["finding"]["id"] for q in first} == {"HP:0012378", "HP:0001824", "HP:0002719"}
+    assert all(q["redFlag"] and q["step"]["id"] == "DXKB:0000201" and q["rationale"] for q in first)
+    found = gql.data('{ __type(name: "NextQuestion") { fields { name } } }')["__type"]
+    assert {"finding", "expectedInformationGain", "step", "rationale"} <= {f["name"] for f in found["fields"]}

@@ -1,0 +1,240 @@
+"""The interview on real published cases: does asking dxkb's next questions find the true disease faster than
+asking the most frequent feature of the current top ten?
+
+    python bench/interview/run.py --store /work/wt-13/.store-hpo --limit 200
+
+(``--store``: a store built with HPO, MAxO and loinc2hpo, e.g. ``dxkb build --store DIR``. ``--cases``: a
+phenopacket-store ZIP or folder, default the development part in ../shared/data.)
+
+Protocol (issue 13)
+-------------------
+1. Read the phenopackets and draw at most ``--per-disease`` cases per OMIM disease, then ``--limit`` (the sampling
+   of bench/real_cases/protocol.py), keeping cases with at least ``--start + 1`` observed features the store holds
+   as findings.
+2. Split by cohort (phenopacket-store's folder, one gene or disease group) into two halves by a hash of the cohort
+   name: ``seen`` (the cohorts looked at while the interview was built) and ``unseen`` (never looked at). The
+   store's own held-out part of phenopacket-store is not on this machine; this split is the stand-in, and no
+   constant was tuned on either half.
+3. Start from ``--start`` (3) observed features of the case, drawn with a seed per case, as PRESENT.
+4. Ask up to ``--questions`` (5) questions, one per round; each is answered from the case: PRESENT if the case
+   observed the finding or a more specific one, ABSENT if the case excluded it or a more general one, else
+   UNKNOWN. Two policies, in the same run, from the same start:
+   - **dxkb**: the first of the diagnosis's ``nextQuestions`` (kb/engine/questions.py, the function
+     ``diagnose`` calls); when the list is empty the interview stops (the stop rule) and the rank stays;
+   - **baseline**: the most frequent feature of the current top-10 candidates (the number of them annotated with
+     it, ties by summed frequency, then ID) that is not yet known (given, implied present or implied absent).
+5. Report top-1, top-10 and MRR of the true disease among the OMIM candidates (pessimistic ties) at the start and
+   after each round, for both halves, and how the answers came back (PRESENT/ABSENT/UNKNOWN).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.accuracy.metrics import ranks_of, summary  # noqa: E402
+from bench.common import machine  # noqa: E402
+from bench.real_cases import protocol  # noqa: E402
+from bench.real_cases.phenopackets import Case, read_cases  # noqa: E402
+
+DEFAULT_CASES = ROOT.parent / "shared" / "data" / "phenopacket-store" / "phenopacket-store-dev.zip"
+RESULTS = ROOT / "bench" / "results" / "interview.json"
+POLICIES = ("dxkb", "baseline")
+
+
+def half(cohort: str) -> str:
+    return "seen" if hashlib.sha256(cohort.encode()).digest()[0] % 2 == 0 else "unseen"
+
+
+class Interview:
+    """Every call into dxkb: the engine's ranking and its questions, in process on an embedded store."""
+
+    def __init__(self, store: Path) -> None:
+        from dxkb.kb.engine.diagnosis import DiagnosisEngine
+        from dxkb.kb.service import open_store_at
+
+        started = time.perf_counter()
+        self.engine = DiagnosisEngine(open_store_at(str(store)))
+        self.engine.prefetch()
+        self.load_seconds = round(time.perf_counter() - started, 1)
+
+    def known(self, ids: tuple[str, ...]) -> list[str]:
+        return [i for i in ids if i in self.engine.findings]
+
+    def closure(self, curies: list[str]) -> dict[str, set[str]]:
+        """CURIE -> itself and its ancestors (CURIEs)."""
+        from dxkb.kb.vocab import to_curie, to_iri
+
+        iris = {c: str(to_iri(c)) for c in curies}
+        found = self.engine.observability.ancestors(sorted(iris.values()))
+        return {c: {c} | {to_curie(a) for a in found[i]} for c, i in iris.items()}
+
+    def state(self, answers: dict[str, str]) -> tuple[list, list]:
+        from dxkb.kb.engine.types import Observation, Status
+
+        obs = self.engine.validate([Observation(f, Status(s)) for f, s in sorted(answers.items())])
+        return obs, self.engine.rank(obs)
+
+    def rank_of(self, ranked: list, disease: str) -> int | None:
+        scores = [c.probability for c in ranked if c.disease.startswith("OMIM:")]
+        true = next((c.probability for c in ranked if c.disease == disease), None)
+        return ranks_of(true, scores)[0]
+
+    def dxkb_question(self, obs: list, ranked: list) -> str | None:
+        from dxkb.kb.engine import questions
+
+        asked, _stop = questions.next_questions(self.engine.retrieval, self.engine.observability, obs, ranked)
+        return asked[0].finding if asked else None
+
+    def baseline_question(self, obs: list, ranked: list) -> str | None:
+        from dxkb.kb.engine.types import Status
+        from dxkb.kb.vocab import to_curie, to_iri
+
+        top = [str(to_iri(c.disease)) for c in ranked[:10]]
+        features = self.engine.observability.features(top)
+        count: Counter[str] = Counter()
+        mass: Counter[str] = Counter()
+        for d in top:
+            for f, p in features[d].items():
+                count[f] += 1
+                mass[f] += p
+        given = [o.finding for o in obs]
+        closure = self.closure(given)
+        implied = set().union(*(closure[o.finding] for o in obs if o.status is Status.PRESENT))
+        absent = {o.finding for o in obs if o.status is Status.ABSENT}
+        candidates = sorted(count, key=lambda f: (-count[f], -mass[f], f))
+        curies = [to_curie(f) for f in candidates[:200]]
+        up = self.closure([c for c in curies if c in self.engine.findings])
+        for c in curies:
+            if c in given or c in implied or c not in up or up[c] & absent:
+                continue
+            return c
+        return None
+
+
+def answer(question: str, case: Case, interview: Interview) -> str:
+    """PRESENT if the case observed it or a descendant, ABSENT if it excluded it or an ancestor, else UNKNOWN."""
+    observed = interview.closure(interview.known(case.present))
+    if any(question in up for up in observed.values()):
+        return "PRESENT"
+    excluded = set(interview.known(case.excluded))
+    if excluded & interview.closure([question])[question]:
+        return "ABSENT"
+    return "UNKNOWN"
+
+
+def run_case(case: Case, interview: Interview, start: int, rounds: int, seed: int) -> dict:
+    present = interview.known(case.present)
+    first = sorted(random.Random(f"{seed}:{case.id}").sample(present, start))
+    result: dict = {"id": case.id, "disease": case.disease, "cohort": case.cohort, "start": first}
+    for policy in POLICIES:
+        answers = {f: "PRESENT" for f in first}
+        obs, ranked = interview.state(answers)
+        ranks, asked = [interview.rank_of(ranked, case.disease)], []
+        for _ in range(rounds):
+            pick = interview.dxkb_question if policy == "dxkb" else interview.baseline_question
+            question = pick(obs, ranked)
+            if question is None:
+                ranks.append(ranks[-1])  # the stop rule: nothing worth asking, the ranking stays
+                continue
+            reply = answer(question, case, interview)
+            asked.append((question, reply))
+            answers[question] = reply
+            obs, ranked = interview.state(answers)
+            ranks.append(interview.rank_of(ranked, case.disease))
+        result[policy] = {"ranks": ranks, "asked": asked}
+    return result
+
+
+def report(results: list[dict], rounds: int) -> dict:
+    out: dict = {}
+    for name in ("seen", "unseen", "all"):
+        chosen = [r for r in results if name == "all" or half(r["cohort"]) == name]
+        block: dict = {"cases": len(chosen)}
+        for policy in POLICIES:
+            block[policy] = [summary([r[policy]["ranks"][k] for r in chosen]) for k in range(rounds + 1)]
+            block[f"{policy}_answers"] = dict(Counter(a for r in chosen for _q, a in r[policy]["asked"]))
+        if chosen:
+            d, b = block["dxkb"], block["baseline"]
+            block["top10_gain"] = round(d[-1]["top10"] - d[0]["top10"], 4)
+            block["top10_over_baseline"] = round(d[-1]["top10"] - b[-1]["top10"], 4)
+        out[name] = block
+    return out
+
+
+def table(blocks: dict, rounds: int) -> str:
+    lines = [f"{'cases':<11}{'policy':<10}{'round':>6}{'top1':>8}{'top10':>8}{'MRR':>8}"]
+    for name, block in blocks.items():
+        for policy in POLICIES:
+            for k, s in enumerate(block.get(policy, [])):
+                if s.get("patients"):
+                    lines.append(f"{name + ' ' + str(block['cases']):<11}{policy:<10}{k:>6}{s['top1']:>8.3f}"
+                                 f"{s['top10']:>8.3f}{s['mrr']:>8.3f}")
+        if "top10_gain" in block:
+            lines.append(f"  {name}: top-10 after {rounds} questions {block['top10_gain']:+.3f} over the start, "
+                         f"{block['top10_over_baseline']:+.3f} over the baseline; answers dxkb "
+                         f"{block['dxkb_answers']}, baseline {block['baseline_answers']}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--store", type=Path, required=True, help="a store built with HPO, MAxO and loinc2hpo")
+    parser.add_argument("--cases", type=Path, default=DEFAULT_CASES)
+    parser.add_argument("--per-disease", type=int, default=2)
+    parser.add_argument("--limit", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--start", type=int, default=3)
+    parser.add_argument("--questions", type=int, default=5)
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args()
+
+    started = time.perf_counter()
+    interview = Interview(args.store)
+    every, counts = read_cases(args.cases)
+    diseases = _diseases(interview)
+    usable = [c for c in every if len(interview.known(c.present)) > args.start
+              and c.disease in diseases]
+    cases = protocol.sample(usable, args.per_disease, args.seed, args.limit)
+    print(f"{counts['cases']} cases read, {len(usable)} usable, {len(cases)} sampled", file=sys.stderr)
+    results = []
+    for i, case in enumerate(cases, start=1):
+        results.append(run_case(case, interview, args.start, args.questions, args.seed))
+        if i % 20 == 0:
+            print(f"  {i}/{len(cases)} cases, {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    blocks = report(results, args.questions)
+    print(table(blocks, args.questions))
+    payload = {"benchmark": "interview", "protocol": __doc__.split("Protocol (issue 13)")[1].strip(),
+               "cases_file": args.cases.name, "per_disease": args.per_disease, "limit": args.limit,
+               "seed": args.seed, "start": args.start, "questions": args.questions, "machine": machine(),
+               "load_seconds": interview.load_seconds, "seconds": round(time.perf_counter() - started, 1),
+               "results": blocks, "cases": results}
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(payload, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    print(f"wrote {args.output}", file=sys.stderr)
+
+
+def _diseases(interview: Interview) -> set[str]:
+    """The diseases the store holds (a case of another cannot be ranked by any interview)."""
+    return {r["disease"] for r in _disease_rows(interview)}
+
+
+def _disease_rows(interview: Interview) -> list[dict]:
+    from dxkb.kb.store import queries as sparql
+    from dxkb.kb.vocab import to_curie
+
+    return [{"disease": to_curie(r["disease"])} for r in sparql.select(interview.engine.store, "disease_index")]
+
+
+if __name__ == "__main__":
+    main()

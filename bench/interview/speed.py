@@ -1,0 +1,106 @@
+"""Speed of a full diagnosis with next steps and next questions through GraphQL on the HPO store (issue 13 item 5,
+target p50 <= 100 ms for a 10-finding case):
+
+    python bench/interview/speed.py --store /work/wt-13/.store-hpo --requests 60
+
+Starts the real server (uvicorn, one worker, result cache off) on the store, waits until it answers, sends
+``--warmup`` requests, then ``--requests`` sequential requests (one connection, C = 1), each a different set of 10
+observed features of a real phenopacket (so that neither the GraphQL result cache nor the diagnose cache can
+answer), asking for the candidates, nextSteps and nextQuestions with their rationales and steps. Prints p50, p95
+and the mean, and writes bench/results/interview_speed.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.common import free_port, machine  # noqa: E402
+from bench.graphql_bench import start_server, wait_healthy  # noqa: E402
+from bench.real_cases.phenopackets import read_cases  # noqa: E402
+
+DEFAULT_CASES = ROOT.parent / "shared" / "data" / "phenopacket-store" / "phenopacket-store-dev.zip"
+RESULTS = ROOT / "bench" / "results" / "interview_speed.json"
+QUERY = """query($f: [FindingInput!]!) { diagnose(input: {findings: $f, limit: 10}) {
+  recommendation explanation
+  candidates { rank probability disease { id label } }
+  nextSteps { step { id label kind } rationale expectedInformationGain }
+  nextQuestions { finding { id label } expectedInformationGain step { id label } rationale }
+} }"""
+
+
+def finding_sets(cases: Path, known: set[str], count: int) -> list[list[str]]:
+    every, _counts = read_cases(cases)
+    sets, seen = [], set()
+    for case in sorted(every, key=lambda c: c.id):
+        chosen = tuple(sorted(t for t in case.present if t in known)[:10])
+        if len(chosen) == 10 and chosen not in seen:
+            seen.add(chosen)
+            sets.append(list(chosen))
+        if len(sets) >= count:
+            break
+    return sets
+
+
+def main() -> None:
+    import httpx
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--store", type=Path, required=True)
+    parser.add_argument("--cases", type=Path, default=DEFAULT_CASES)
+    parser.add_argument("--requests", type=int, default=60)
+    parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args()
+
+    from dxkb.kb.service import open_store_at  # only to know which IDs the store holds as findings
+    from dxkb.kb.engine.diagnosis import DiagnosisEngine
+
+    known = set(DiagnosisEngine(open_store_at(str(args.store))).findings.by_id)
+    sets = finding_sets(args.cases, known, args.warmup + args.requests)
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="dxkb-speed-") as scratch:
+        log = Path(scratch) / "server.log"
+        server = start_server(args.store, port, log, {"DXKB_GRAPHQL_RESULT_CACHE": "false"})
+        try:
+            wait_healthy(port, server, log, timeout=180)
+            seconds: list[float] = []
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
+                for i, present in enumerate(sets):
+                    body = {"query": QUERY, "variables": {"f": [{"id": f, "status": "PRESENT"} for f in present]}}
+                    started = time.perf_counter()
+                    response = client.post("/graphql", json=body)
+                    elapsed = time.perf_counter() - started
+                    data = response.json()
+                    if response.status_code != 200 or data.get("errors"):
+                        raise SystemExit(f"request failed: {response.status_code} {data.get('errors')}")
+                    d = data["data"]["diagnose"]
+                    if i >= args.warmup:
+                        seconds.append(elapsed)
+                    if i == args.warmup:
+                        example = {"nextSteps": len(d["nextSteps"]), "nextQuestions": len(d["nextQuestions"])}
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    ms = sorted(s * 1000 for s in seconds)
+    result = {"benchmark": "interview_speed", "requests": len(ms), "findings_per_request": 10,
+              "p50_ms": round(statistics.median(ms), 1), "p95_ms": round(ms[int(0.95 * (len(ms) - 1))], 1),
+              "mean_ms": round(statistics.fmean(ms), 1), "target_p50_ms": 100, "example": example,
+              "machine": machine()}
+    print(f"{'requests':>9}{'p50 ms':>9}{'p95 ms':>9}{'mean ms':>9}  (target p50 <= 100 ms)")
+    print(f"{result['requests']:>9}{result['p50_ms']:>9}{result['p95_ms']:>9}{result['mean_ms']:>9}")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(result, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
