@@ -11,10 +11,13 @@ import math
 from typing import Iterable
 
 from dxkb.kb.engine import advice, model, nextsteps, scoring
+from dxkb.kb.engine import patient as context
+from dxkb.kb.engine import triage
+from dxkb.kb.engine.openworld import OpenWorld
 from dxkb.kb.engine.catalog import LabelIndex
 from dxkb.kb.engine.categories import CauseCategories
 from dxkb.kb.engine.retrieval import Retrieval
-from dxkb.kb.engine.types import Candidate, Diagnosis, Evidence, Observation, Status, Step
+from dxkb.kb.engine.types import Candidate, Diagnosis, Evidence, Observation, Patient, Status, Step
 from dxkb.kb.errors import InputError
 from dxkb.kb.store.base import Store
 from dxkb.kb.vocab import InvalidCurie, to_curie, to_iri
@@ -26,6 +29,8 @@ class DiagnosisEngine:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.retrieval = Retrieval(store)
+        self.triage_rules = triage.TriageRules(store)
+        self.open_world = OpenWorld(store)
 
     @property
     def findings(self) -> LabelIndex:
@@ -72,13 +77,15 @@ class DiagnosisEngine:
         return sorted(Observation(c, s) for c, s in statuses.items())
 
     # ------------------------------------------------------------------ the pipeline
-    def diagnose(self, observations: Iterable[Observation], limit: int = 10) -> Diagnosis:
+    def diagnose(self, observations: Iterable[Observation], limit: int = 10,
+                 patient: Patient | None = None) -> Diagnosis:
         if limit < 1:
             raise InputError(f"limit must be at least 1, got {limit}")
+        patient = context.check(patient)
         obs = self.validate(observations)
         iri_of = {o.finding: str(to_iri(o.finding)) for o in obs}
         present = {iri_of[o.finding] for o in obs if o.status is Status.PRESENT}
-        ranked = self._rank(obs, iri_of)
+        ranked, other = self._rank_open(obs, iri_of)
         shown = ranked[:limit]
         if shown:  # labels, categories and sourced evidence of the candidates shown (same matching, same numbers)
             shown_iris = [str(to_iri(c.disease)) for c in shown]
@@ -92,9 +99,18 @@ class DiagnosisEngine:
                 self._explain(candidate, sourced.get(iri, {}), obs, iri_of)
         flags = advice.red_flags(self.retrieval, sorted(present))
         steps = nextsteps.next_steps(self.retrieval, set(iri_of.values()), present, ranked)
-        recommendation, explanation = advice.advise(flags, steps)
+        ancestors = self.retrieval.ancestors(present) if present else {}
+        coverage = self.open_world.coverage(ancestors)
+        questions = triage.unanswered(self.triage_rules.questions, ancestors, set(iri_of.values()),
+                                      self.retrieval.pending_results())
+        unanswered = [to_curie(q) for q in questions]
+        recommendation, level, explanation = advice.decide(
+            triage.fired(self.triage_rules.rules, ancestors, patient), flags, steps, coverage, unanswered,
+            {q: self.retrieval.label(str(to_iri(q))) for q in unanswered})
+        steps = advice.offered(steps, level)
         return Diagnosis(observations=obs, candidates=shown, total_candidates=len(ranked), next_steps=steps,
-                         red_flags=flags, recommendation=recommendation, explanation=explanation)
+                         red_flags=flags, recommendation=recommendation, explanation=explanation, triage=level,
+                         other_causes_probability=other, coverage=coverage, patient=patient)
 
     def rank(self, observations: Iterable[Observation]) -> list[Candidate]:
         """Every candidate, most probable first, as `diagnose` ranks them, without labels, evidence or next steps
@@ -103,6 +119,11 @@ class DiagnosisEngine:
         return self._rank(obs, {o.finding: str(to_iri(o.finding)) for o in obs})
 
     def _rank(self, obs: list[Observation], iri_of: dict[str, str]) -> list[Candidate]:
+        return self._rank_open(obs, iri_of)[0]
+
+    def _rank_open(self, obs: list[Observation], iri_of: dict[str, str]) -> tuple[list[Candidate], float]:
+        """The candidates, most probable first, and the probability of the causes the knowledge base does not
+        model (openworld.py), normalised together."""
         present = {iri_of[o.finding] for o in obs if o.status is Status.PRESENT}
         matches = self.retrieval.matches(sorted(iri_of.values()))
         reachable = sorted(d for d, by_obs in matches.items()
@@ -125,12 +146,14 @@ class DiagnosisEngine:
             mentioned = {m.annotated for f, found in by_observed.items() if f in stated for m in found if not m.negated}
             scores.append(math.log(prior) + scoring.log_likelihood(by_observed, keys)
                           + scoring.unreported(total, terms, mentioned | (pending & terms.keys())))
-        for candidate, probability in zip(candidates, scoring.posterior(scores)):
+        probabilities = scoring.posterior(scores + [self.open_world.log_score(keys, priors)])
+        other = probabilities.pop()  # the open-world hypothesis (kb/engine/openworld.py)
+        for candidate, probability in zip(candidates, probabilities):
             candidate.probability = probability
         ranked = sorted(candidates, key=lambda c: (-c.probability, c.disease))
         for i, candidate in enumerate(ranked, start=1):
             candidate.rank = i
-        return ranked
+        return ranked, other
 
     def _explain(self, candidate: Candidate, matches: dict[str, list], obs: list[Observation],
                  iri_of: dict[str, str]) -> None:
