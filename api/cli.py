@@ -139,16 +139,19 @@ def diagnose(
     limit: int = typer.Option(10, "--limit", help="How many candidates to show"),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
     store: Optional[str] = StoreOption,
+    age: Optional[float] = typer.Option(None, "--age", help="The patient's age in years (e.g. 0.1 for five weeks)"),
+    sex: Optional[str] = typer.Option(None, "--sex", help="The patient's sex: FEMALE, MALE, OTHER or UNKNOWN"),
 ) -> None:
-    """Rank candidate causes for the findings and propose the next diagnostic steps."""
+    """Rank candidate causes for the findings, triage them and propose the next diagnostic steps."""
     from dxkb.api.report import diagnosis_json, print_diagnosis
-    from dxkb.kb.service import KnowledgeBase, Observation, Status
+    from dxkb.kb.service import KnowledgeBase, Observation, Patient, Status
 
     def body() -> None:
         kb = KnowledgeBase(_settings(store=store))
         observations = ([Observation(p, Status.PRESENT) for p in present] + [Observation(a, Status.ABSENT) for a in absent]
                         + [Observation(u, Status.UNKNOWN) for u in unknown])
-        result = kb.diagnose(observations, limit=limit)
+        patient = Patient(age_years=age, sex=sex) if age is not None or sex is not None else None  # type: ignore[arg-type]
+        result = kb.diagnose(observations, limit=limit, patient=patient)
         if as_json:
             sys.stdout.write(json.dumps(diagnosis_json(result), indent=2) + "\n")
         else:

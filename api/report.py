@@ -36,7 +36,20 @@ def diagnosis_json(d: Diagnosis) -> dict[str, Any]:
         "recommendation": d.recommendation.value,
         "explanation": d.explanation,
         "disclaimer": d.disclaimer,
+        "triage": _triage(d),
+        "otherCausesProbability": d.other_causes_probability,
+        "coverage": asdict(d.coverage) if d.coverage else None,
+        "patient": ({"ageYears": d.patient.age_years, "sex": d.patient.sex.value if d.patient.sex else None}
+                    if d.patient else None),
     }
+
+
+def _triage(d: Diagnosis) -> dict[str, Any] | None:
+    if d.triage is None:
+        return None
+    return {"level": d.triage.level.value, "unanswered": list(d.triage.unanswered),
+            "reasons": [{"label": r.label, "level": r.level.value, "findings": r.findings, "source": r.source,
+                         "rule": r.rule} for r in d.triage.reasons]}
 
 
 def print_diagnosis(d: Diagnosis, console: Console) -> None:
@@ -61,5 +74,10 @@ def print_diagnosis(d: Diagnosis, console: Console) -> None:
             f"{f.label} ({f.finding}) raises suspicion of {f.suspicion_label or f.raises_suspicion_of}" for f in d.red_flags))
     else:
         console.print("[bold]Red flags:[/bold] none")
-    console.print(f"[bold]Recommendation:[/bold] {d.recommendation.value} - {d.explanation}")
+    if d.triage is not None:
+        console.print(f"[bold]Triage:[/bold] {d.triage.level.value} - " + "; ".join(
+            f"{r.label} [{r.source}]" for r in d.triage.reasons), soft_wrap=True)
+    console.print(f"[bold]Other causes (not modelled):[/bold] {d.other_causes_probability:.1%}"
+                  + (f" - {d.coverage.note}" if d.coverage else ""), soft_wrap=True)
+    console.print(f"[bold]Recommendation:[/bold] {d.recommendation.value} - {d.explanation}", soft_wrap=True)
     console.print(f"[dim]{d.disclaimer}[/dim]")

@@ -24,6 +24,8 @@ from dxkb.kb.engine.catalog import Entry, LabelIndex, Match
 from dxkb.kb.engine.diagnosis import DiagnosisEngine
 from dxkb.kb.engine.types import (Candidate, Diagnosis, Evidence, NextStep, Observation, Recommendation, RedFlag,
                                   Status, Step)
+from dxkb.kb.engine import patient as patient_context
+from dxkb.kb.engine.types import Coverage, Patient, Sex, Triage, TriageLevel, TriageReason
 from dxkb.kb.errors import DxkbError, StoreError
 from dxkb.kb.settings import Settings
 from dxkb.kb.store import queries as sparql
@@ -95,18 +97,21 @@ class KnowledgeBase:
         return next((s for s in self.steps if s.id == curie), None)
 
     # ------------------------------------------------------------------ diagnosis
-    def diagnose(self, observations: Iterable[Observation], limit: int = 10) -> Diagnosis:
-        """The engine's diagnosis, cached by the canonical observation set (IDs normalised, de-duplicated, sorted),
-        so that the same findings in another order or spelling hit the cache. Bad input raises InputError."""
+    def diagnose(self, observations: Iterable[Observation], limit: int = 10,
+                 patient: Patient | None = None) -> Diagnosis:
+        """The engine's diagnosis, cached by the canonical observation set (IDs normalised, de-duplicated, sorted)
+        and the patient context (age, sex: the triage may depend on them), so that the same findings in another
+        order or spelling hit the cache. Bad input raises InputError."""
         checked, warnings = self.engine.checked(observations)
-        diagnosis = self._diagnose_cached(tuple(checked), limit)
+        diagnosis = self._diagnose_cached(tuple(checked), limit, patient_context.check(patient))
         if not warnings:
             return diagnosis
         # the cache is keyed by the canonical findings; what the user's spelling changed is this request's own
         return replace(diagnosis, warnings=sorted(set(warnings) | set(diagnosis.warnings)))
 
-    def _diagnose_canonical(self, observations: tuple[Observation, ...], limit: int) -> Diagnosis:
-        return self.engine.diagnose(observations, limit=limit)
+    def _diagnose_canonical(self, observations: tuple[Observation, ...], limit: int,
+                            patient: Patient | None = None) -> Diagnosis:
+        return self.engine.diagnose(observations, limit=limit, patient=patient)
 
     # ------------------------------------------------------------------ batched look-ups (one query per batch)
     def disease_details(self, curies: Sequence[str]) -> dict[str, DiseaseDetails]:
@@ -288,4 +293,5 @@ if TYPE_CHECKING:
 
 __all__ = ["KnowledgeBase", "DiseaseDetails", "DiseaseFindingLink", "FindingDetails", "SparqlTarget", "open_store", "open_store_at",
            "build", "needs_build", "canonical_id", "query_text", "export", "push", "Candidate", "Diagnosis", "Entry", "Evidence", "LabelIndex",
-           "Match", "NextStep", "to_python", "Observation", "Recommendation", "RedFlag", "Status", "Step"]
+           "Match", "NextStep", "to_python", "Observation", "Recommendation", "RedFlag", "Status", "Step",
+           "Coverage", "Patient", "Sex", "Triage", "TriageLevel", "TriageReason"]

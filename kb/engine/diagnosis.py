@@ -11,10 +11,13 @@ import math
 from typing import Iterable
 
 from dxkb.kb.engine import advice, model, nextsteps, questions, scoring
+from dxkb.kb.engine import patient as context
+from dxkb.kb.engine import triage
 from dxkb.kb.engine.catalog import LabelIndex
 from dxkb.kb.engine.categories import CauseCategories
+from dxkb.kb.engine.openworld import OpenWorld
 from dxkb.kb.engine.retrieval import Retrieval
-from dxkb.kb.engine.types import Candidate, Diagnosis, Evidence, Observation, Status, Step, Warning
+from dxkb.kb.engine.types import Candidate, Diagnosis, Evidence, Observation, Patient, Status, Step, Warning
 from dxkb.kb.errors import InputError
 from dxkb.kb.store.base import Store
 from dxkb.kb.vocab import InvalidCurie, to_curie, to_iri
@@ -28,6 +31,8 @@ class DiagnosisEngine:
         self.retrieval = Retrieval(store)
         self.strict_ids = strict_ids  # unknown IDs: BAD_USER_INPUT (True) or dropped with a warning (False)
         self.observability = nextsteps.Observability(self.retrieval)
+        self.triage_rules = triage.TriageRules(store)
+        self.open_world = OpenWorld(store)
 
     @property
     def findings(self) -> LabelIndex:
@@ -144,13 +149,15 @@ class DiagnosisEngine:
         return reasons
 
     # ------------------------------------------------------------------ the pipeline
-    def diagnose(self, observations: Iterable[Observation], limit: int = 10) -> Diagnosis:
+    def diagnose(self, observations: Iterable[Observation], limit: int = 10,
+                 patient: Patient | None = None) -> Diagnosis:
         if limit < 1:
             raise InputError(f"limit must be at least 1, got {limit}")
+        patient = context.check(patient)
         obs, warnings = self.checked(observations)
         iri_of = {o.finding: str(to_iri(o.finding)) for o in obs}
         present = {iri_of[o.finding] for o in obs if o.status is Status.PRESENT}
-        ranked = self._rank(obs, iri_of, keep=max(limit, model.EIG_CANDIDATES))
+        ranked, other = self._rank_open(obs, iri_of, keep=max(limit, model.EIG_CANDIDATES))
         implied = self.implied(obs)
         warnings = sorted(set(warnings) | {Warning("IMPLIED_FINDING", f"{f} adds no evidence: {why}", f)
                                            for f, why in implied.items()})
@@ -167,13 +174,22 @@ class DiagnosisEngine:
                 self._explain(candidate, sourced.get(iri, {}), [o for o in obs if o.finding not in implied], iri_of)
         flags = advice.red_flags(self.retrieval, sorted(present))
         steps = nextsteps.next_steps(self.retrieval, set(iri_of.values()), present, ranked, self.observability)
-        recommendation, explanation = advice.advise(flags, steps)
+        ancestors = self.retrieval.ancestors(present) if present else {}
+        coverage = self.open_world.coverage(ancestors)
+        red_flag_questions = triage.unanswered(self.triage_rules.questions, ancestors, set(iri_of.values()),
+                                               self.retrieval.pending_results())
+        unanswered = [to_curie(q) for q in red_flag_questions]
+        recommendation, level, explanation = advice.decide(
+            triage.fired(self.triage_rules.rules, ancestors, patient), flags, steps, coverage, unanswered,
+            {q: self.retrieval.label(str(to_iri(q))) for q in unanswered})
+        steps = advice.offered(steps, level)
         asked, stop = questions.next_questions(self.retrieval, self.observability, obs, ranked)
         if stop:
             explanation = f"{explanation} {stop}"
         return Diagnosis(observations=obs, candidates=shown, total_candidates=len(self.retrieval.table().iris),
                          next_steps=steps, red_flags=flags, recommendation=recommendation, explanation=explanation,
-                         warnings=warnings, next_questions=asked)
+                         warnings=warnings, next_questions=asked, triage=level, other_causes_probability=other,
+                         coverage=coverage, patient=patient)
 
     def rank(self, observations: Iterable[Observation]) -> list[Candidate]:
         """Every candidate, most probable first, as `diagnose` ranks them, without labels, evidence or next steps
@@ -182,7 +198,12 @@ class DiagnosisEngine:
         return self._rank(obs, {o.finding: str(to_iri(o.finding)) for o in obs})
 
     def _rank(self, obs: list[Observation], iri_of: dict[str, str], keep: int | None = None) -> list[Candidate]:
-        """Every disease of the knowledge base, most probable first (ties by ID); only the first ``keep`` as
+        return self._rank_open(obs, iri_of, keep)[0]
+
+    def _rank_open(self, obs: list[Observation], iri_of: dict[str, str], keep: int | None = None
+                   ) -> tuple[list[Candidate], float]:
+        """Every disease of the knowledge base, most probable first (ties by ID), and the probability of the causes
+        the knowledge base does not model (openworld.py), normalised together; only the first ``keep`` as
         Candidate objects when given (probabilities are normalised over all of them either way).
 
         A disease that no finding reaches still has a score: its prior, the background rate for each finding and
@@ -231,7 +252,11 @@ class DiagnosisEngine:
                    if not is_default and table.iris[i] not in reached}
         for i in outside:
             scores[i] = -math.inf
-        probabilities = scoring.posterior(scores)
+        # the open-world hypothesis (kb/engine/openworld.py), on the same scale as the diseases' scores
+        other_prior = math.log(self.open_world.prior(self.retrieval.priors))
+        other_score = other_prior + tempering * (self.open_world.log_score(keys, self.retrieval.priors) - other_prior)
+        probabilities = scoring.posterior(scores + [other_score])
+        other = probabilities.pop()
         curies = table.curies
         ranking = sorted((i for i in range(len(scores)) if i not in outside),
                          key=lambda i: (-probabilities[i], curies[i]))
@@ -241,7 +266,7 @@ class DiagnosisEngine:
             candidates.append(Candidate(disease=curies[i], label=curies[i], probability=probabilities[i], rank=rank,
                                         prior=prior, prior_is_default=is_default, prior_source=source,
                                         cause_category=None, score=scores[i]))
-        return candidates
+        return candidates, other
 
     def _explain(self, candidate: Candidate, matches: dict[str, list], obs: list[Observation],
                  iri_of: dict[str, str]) -> None:

@@ -21,10 +21,45 @@ class Status(str, Enum):
 
 
 class Recommendation(str, Enum):
-    """What to do overall. Decided in one place (`advice.advise`), together with the explanation."""
+    """What to do overall. Decided in one place (`advice.decide`), together with the triage and the explanation.
+    WATCHFUL_WAITING goes with SELF_CARE only; EMERGENCY_CARE with EMERGENCY; ANSWER_QUESTIONS when the red-flag
+    questions of the presentation's module are not answered yet; SEE_A_DOCTOR when a rule calls for a doctor and
+    no test of the knowledge base is worth its cost."""
 
     WATCHFUL_WAITING = "WATCHFUL_WAITING"
     FURTHER_TESTING = "FURTHER_TESTING"
+    EMERGENCY_CARE = "EMERGENCY_CARE"
+    SEE_A_DOCTOR = "SEE_A_DOCTOR"
+    ANSWER_QUESTIONS = "ANSWER_QUESTIONS"
+
+
+class TriageLevel(str, Enum):
+    """How urgently to act: EMERGENCY (now), URGENT (today), ROUTINE (see a doctor), SELF_CARE (watchful waiting at
+    home). From sourced triage rules (kb/data/triage_rules.ttl), evaluated in kb/engine/triage.py."""
+
+    EMERGENCY = "EMERGENCY"
+    URGENT = "URGENT"
+    ROUTINE = "ROUTINE"
+    SELF_CARE = "SELF_CARE"
+
+
+#: Most urgent first: the triage level of a presentation is the most urgent level of the rules that fire.
+URGENCY = {TriageLevel.EMERGENCY: 0, TriageLevel.URGENT: 1, TriageLevel.ROUTINE: 2, TriageLevel.SELF_CARE: 3}
+
+
+class Sex(str, Enum):
+    FEMALE = "FEMALE"
+    MALE = "MALE"
+    OTHER = "OTHER"
+    UNKNOWN = "UNKNOWN"
+
+
+@dataclass(frozen=True)
+class Patient:
+    """Optional patient context: triage rules may depend on age bands and sex (kb/engine/patient.py)."""
+
+    age_years: float | None = None
+    sex: Sex | None = None
 
 
 @dataclass(frozen=True, order=True)
@@ -144,3 +179,35 @@ class Diagnosis:
     disclaimer: str = DISCLAIMER
     warnings: list[Warning] = field(default_factory=list)
     next_questions: list[NextQuestion] = field(default_factory=list)
+    triage: Triage | None = None  # always set by the engine; optional only to keep the constructor additive
+    other_causes_probability: float = 0.0  # the share of "causes the knowledge base does not model"
+    coverage: Coverage | None = None
+    patient: Patient | None = None
+
+
+@dataclass
+class TriageReason:
+    """Why the triage is what it is: a rule that fired (or the policy that applied when none did)."""
+
+    label: str
+    level: TriageLevel
+    findings: list[str]  # the patient's findings (CURIEs) that made the rule fire
+    source: str  # the citation: a guideline section, or the source document's sentence
+    rule: str | None = None  # the rule's IRI; None for the policy reasons (no rule fired)
+    rationale: str | None = None
+
+
+@dataclass
+class Triage:
+    level: TriageLevel
+    reasons: list[TriageReason]
+    unanswered: list[str] = field(default_factory=list)  # red-flag questions (CURIEs) not answered yet
+
+
+@dataclass
+class Coverage:
+    """Whether the presentation lies within a curated module; if not, the ranking covers rare diseases only."""
+
+    curated: bool
+    modules: list[str]  # labels of the curated modules whose presenting complaints are present
+    note: str

@@ -61,9 +61,11 @@ def test_ask_and_construct(curated_store: Path, tmp_path: Path) -> None:
 
 
 def test_diagnose_json(curated_store: Path) -> None:
-    result = dxkb("diagnose", "--present", "HP:0000988", "--absent", "HP:0001824", "--json", store=curated_store)
+    result = dxkb("diagnose", "--present", "HP:0000988", "--absent", "HP:0001824", "--absent", "HP:0012378",
+                  "--unknown", "HP:0002719", "--json", store=curated_store)
     data = json.loads(result.stdout)
-    assert data["recommendation"] == "WATCHFUL_WAITING"
+    assert data["recommendation"] == "WATCHFUL_WAITING" and data["triage"]["level"] == "SELF_CARE"
+    assert data["coverage"]["curated"] and 0 < data["otherCausesProbability"] < 1
     assert data["candidates"][0]["disease"] in {"DXKB:0000001", "DXKB:0000004"}
     assert "not a diagnosis" in data["disclaimer"]
 
@@ -73,6 +75,16 @@ def test_diagnose_table_shows_the_red_flag_case(curated_store: Path) -> None:
                   store=curated_store)
     assert result.returncode == 0
     assert "FURTHER_TESTING" in result.stdout and "Complete blood count" in result.stdout
+
+
+def test_diagnose_age_flag_changes_the_triage(curated_store: Path) -> None:
+    infant = json.loads(dxkb("diagnose", "-p", "HP:0001945", "--age", "0.1", "--json", store=curated_store).stdout)
+    adult = json.loads(dxkb("diagnose", "-p", "HP:0001945", "--age", "30", "--sex", "male", "--json",
+                            store=curated_store).stdout)
+    assert infant["triage"]["level"] == "EMERGENCY" and infant["recommendation"] == "EMERGENCY_CARE"
+    assert adult["triage"]["level"] == "ROUTINE" and adult["patient"] == {"ageYears": 30.0, "sex": "MALE"}
+    assert_one_line_error(dxkb("diagnose", "-p", "HP:0001945", "--age", "-1", store=curated_store), "ageYears")
+    assert_one_line_error(dxkb("diagnose", "-p", "HP:0001945", "--sex", "x", store=curated_store), "patient.sex")
 
 
 def test_missing_query_file(curated_store: Path) -> None:

@@ -33,3 +33,14 @@ def http(live_server: LiveServer) -> Iterator[httpx.Client]:
 @pytest.fixture(scope="session")
 def gql(http: httpx.Client) -> GraphQLClient:
     return GraphQLClient(http)
+
+
+@pytest.fixture(scope="session")
+def hpo_gql(hpo_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GraphQLClient]:
+    """A GraphQL client of a real uvicorn process on the HPO store (started once per session)."""
+    server = start_server(str(hpo_store), tmp_path_factory.mktemp("hpo-server"), timeout=240.0)
+    try:
+        with httpx.Client(base_url=server.url, timeout=120) as client:
+            yield GraphQLClient(client)
+    finally:
+        server.stop()

@@ -65,7 +65,7 @@ def step_ids(d: dict[str, Any]) -> list[str]:
 
 # ---------------------------------------------------------------- the source document's four cases
 def test_rash_alone_means_watchful_waiting(gql: GraphQLClient) -> None:
-    d = diagnose(gql, [RASH])
+    d = diagnose(gql, [RASH], RED_FLAGS)  # the rash is the only complaint: the red-flag questions answered ABSENT
     leukemia = candidate(d, LEUKEMIA)
     assert leukemia["rank"] == len(d["candidates"]) == d["totalCandidates"] == 5
     assert leukemia["probability"] < 0.001
@@ -164,7 +164,8 @@ def test_autocomplete_without_matches_is_an_empty_page(gql: GraphQLClient) -> No
 def test_pages_walk_the_whole_list_exactly_once(gql: GraphQLClient) -> None:
     everything = findings(gql, first=100)
     total = everything["totalCount"]
-    assert total == len(everything["edges"]) == 10 and not everything["pageInfo"]["hasNextPage"]
+    # the rash module's 10 findings and the 36 HPO terms the triage rules name (kb/data/triage_rules.ttl)
+    assert total == len(everything["edges"]) == 46 and not everything["pageInfo"]["hasNextPage"]
     seen: list[str] = []
     after = None
     pages = 0
@@ -178,14 +179,15 @@ def test_pages_walk_the_whole_list_exactly_once(gql: GraphQLClient) -> None:
         if not page["pageInfo"]["hasNextPage"]:
             break
         after = page["pageInfo"]["endCursor"]
-    assert pages == 4  # 3 + 3 + 3 + 1
+    assert pages == 16  # 15 x 3 + 1
     assert seen == [e["node"]["id"] for e in everything["edges"]]
 
 
 def test_default_page_size_and_first_zero(gql: GraphQLClient) -> None:
-    assert len(findings(gql)["edges"]) == 10  # default first = 20 > 10 findings
+    first_page = findings(gql)
+    assert len(first_page["edges"]) == 20 and first_page["pageInfo"]["hasNextPage"]  # default first = 20 < 46
     empty = findings(gql, first=0)
-    assert empty["edges"] == [] and empty["totalCount"] == 10 and empty["pageInfo"]["hasNextPage"]
+    assert empty["edges"] == [] and empty["totalCount"] == 46 and empty["pageInfo"]["hasNextPage"]
 
 
 def test_diseases_connection_searches_and_pages(gql: GraphQLClient) -> None:
@@ -279,7 +281,11 @@ def test_schema_matches_the_contract(gql: GraphQLClient) -> None:
     """The field names of shared/DESIGN.md, read back through introspection: renaming one fails here."""
     contract = {
         "Query": {"diagnose", "disease", "diseases", "finding", "findings", "diagnosticStep", "diagnosticSteps"},
-        "Diagnosis": {"candidates", "nextSteps", "redFlags", "recommendation"},
+        "Diagnosis": {"candidates", "nextSteps", "redFlags", "recommendation", "triage", "otherCausesProbability",
+                      "coverage"},
+        "Triage": {"level", "reasons"},
+        "TriageReason": {"label", "findings", "source"},
+        "Coverage": {"curated", "modules", "note"},
         "Candidate": {"disease", "probability", "rank", "supporting", "opposing"},
         "Evidence": {"finding", "frequency", "likelihoodRatio", "source"},
         "NextStep": {"step", "rationale", "expectedInformationGain"},
@@ -296,7 +302,10 @@ def test_schema_matches_the_contract(gql: GraphQLClient) -> None:
         assert fields <= {f["name"] for f in found["fields"]}, type_name
     enums = gql.data('{ r: __type(name: "Recommendation") { enumValues { name } } '
                      's: __type(name: "FindingStatus") { enumValues { name } } }')
-    assert {v["name"] for v in enums["r"]["enumValues"]} == {"WATCHFUL_WAITING", "FURTHER_TESTING"}
+    assert {v["name"] for v in enums["r"]["enumValues"]} == {"WATCHFUL_WAITING", "FURTHER_TESTING", "EMERGENCY_CARE",
+                                                             "SEE_A_DOCTOR", "ANSWER_QUESTIONS"}
+    levels = gql.data('{ __type(name: "TriageLevel") { enumValues { name } } }')["__type"]["enumValues"]
+    assert {v["name"] for v in levels} == {"EMERGENCY", "URGENT", "ROUTINE", "SELF_CARE"}  # contract v2
     assert {v["name"] for v in enums["s"]["enumValues"]} == {"PRESENT", "ABSENT", "UNKNOWN"}  # contract v2
     described = gql.data('{ __type(name: "Diagnosis") { description } }')["__type"]["description"]
     assert "decision support" in described.lower() and "not a diagnosis" in described.lower()

@@ -29,9 +29,9 @@ class CountingKnowledgeBase(KnowledgeBase):
 class SlowKnowledgeBase(KnowledgeBase):
     """The real curated KB, with a diagnosis that blocks its thread for a while (a slow remote store)."""
 
-    def _diagnose_canonical(self, observations, limit):  # type: ignore[override]
+    def _diagnose_canonical(self, observations, limit, patient=None):  # type: ignore[override]
         time.sleep(0.5)
-        return super()._diagnose_canonical(observations, limit)
+        return super()._diagnose_canonical(observations, limit, patient)
 
 
 async def _post(app, queries: list[dict]) -> list[httpx.Response]:

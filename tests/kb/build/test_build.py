@@ -166,3 +166,27 @@ def test_in_memory_store_matches_the_built_store(curated_store: Path) -> None:
 def test_store_folder_is_an_atomic_symlink(curated_store: Path) -> None:
     link = curated_store / CURRENT_LINK
     assert link.is_symlink() and os.readlink(link).startswith("builds/")
+
+
+def test_triage_rule_without_a_cited_source_stops_the_build(tmp_path: Path) -> None:
+    broken = module(tmp_path, """
+DXKB:triage-uncited a dxkb:TriageRule ; rdfs:label "Uncited rule" ; dxkb:triageLevel dxkb:Urgent ;
+    dxkb:findingGroup [ dxkb:anyFinding HP:0000988 ] ; dcterms:source DXKB:nowhere ; dxkb:rationale "none" .
+""")
+    with pytest.raises(BuildError, match="triage-rule-without-source"):
+        build(tmp_path / "store", extra_modules=[broken], progress=False)
+
+
+def test_triage_rule_without_a_level_or_finding_fails_the_shapes(tmp_path: Path) -> None:
+    broken = module(tmp_path, """
+DXKB:triage-empty a dxkb:TriageRule ; rdfs:label "Empty rule" ; dcterms:source DXKB:nowhere ; dxkb:rationale "x" .
+""")
+    with pytest.raises(BuildError, match="triage-empty"):
+        build(tmp_path / "store", extra_modules=[broken], progress=False)
+
+
+def test_every_triage_rule_names_a_citation(curated_store: Path) -> None:
+    rows = sparql.select(open_store_at(str(curated_store)), "triage_rules")
+    assert len({r["rule"] for r in rows}) >= 19
+    assert all(r["citation"] or r["sentence"] for r in rows)
+    assert {r["level"] for r in rows} == {"EMERGENCY", "URGENT", "ROUTINE"}

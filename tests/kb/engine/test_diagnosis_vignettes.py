@@ -6,7 +6,7 @@ import pytest
 
 from dxkb.kb.engine.diagnosis import DiagnosisEngine
 
-from dxkb.kb.engine.types import Diagnosis, Observation, Recommendation, Status
+from dxkb.kb.engine.types import Diagnosis, Observation, Recommendation, Status, TriageLevel
 from dxkb.kb.errors import InputError
 
 from tests.support.vignettes import BLOOD_COUNT, COMMON_CAUSES, LEUKEMIA, MARROW_BIOPSY, RASH, RED_FLAGS, SUSPICIOUS_CBC
@@ -32,14 +32,28 @@ def step_ids(d: Diagnosis) -> list[str]:
 
 
 def test_rash_alone_is_almost_always_harmless(engine: DiagnosisEngine) -> None:
-    d = run(engine, [RASH])
+    # the seed's case "the rash is the only complaint": the red-flag questions asked and answered ABSENT
+    d = run(engine, [RASH], RED_FLAGS)
     assert {c.disease for c in d.candidates[:4]} == COMMON_CAUSES
     assert rank(d, LEUKEMIA) == len(d.candidates)
     assert probability(d, LEUKEMIA) < 0.001
     assert d.recommendation is Recommendation.WATCHFUL_WAITING
+    assert d.triage.level is TriageLevel.SELF_CARE
     assert BLOOD_COUNT not in step_ids(d)
     assert MARROW_BIOPSY not in step_ids(d)
     assert d.red_flags == []
+
+
+def test_rash_with_red_flag_questions_never_asked_asks_them_first(engine: DiagnosisEngine) -> None:
+    # sentence 14: "questions should first be answered ... whether there are any other symptoms"
+    d = run(engine, [RASH])
+    assert {c.disease for c in d.candidates[:4]} == COMMON_CAUSES
+    assert probability(d, LEUKEMIA) < 0.001
+    assert d.recommendation is Recommendation.ANSWER_QUESTIONS
+    assert d.triage.level is TriageLevel.ROUTINE
+    assert sorted(d.triage.unanswered) == sorted(RED_FLAGS)
+    assert "Watchful waiting" not in [n.step.label for n in d.next_steps]
+    assert BLOOD_COUNT not in step_ids(d)
 
 
 def test_red_flags_raise_leukemia_and_call_for_a_blood_count(engine: DiagnosisEngine) -> None:

@@ -37,6 +37,8 @@ def test_every_backend_gives_the_embedded_answer(store_location: str, embedded_e
     assert [n.step.id for n in got.next_steps] == [n.step.id for n in want.next_steps]
     assert [f.finding for f in got.red_flags] == [f.finding for f in want.red_flags]
     assert got.recommendation == want.recommendation
+    assert got.triage == want.triage and got.coverage == want.coverage
+    assert got.other_causes_probability == pytest.approx(want.other_causes_probability, rel=1e-9)
 
 
 def test_vignettes_hold_on_every_backend(store_location: str) -> None:
@@ -44,7 +46,8 @@ def test_vignettes_hold_on_every_backend(store_location: str) -> None:
     alone, flagged = diagnose(engine, "rash alone"), diagnose(engine, "red flags")
     p = {c.disease: c.probability for c in alone.candidates}
     q = {c.disease: c.probability for c in flagged.candidates}
-    assert p[LEUKEMIA] < 0.001 and alone.recommendation is Recommendation.WATCHFUL_WAITING
+    assert p[LEUKEMIA] < 0.001 and alone.recommendation is Recommendation.ANSWER_QUESTIONS
+    assert diagnose(engine, "red flags absent").recommendation is Recommendation.WATCHFUL_WAITING
     assert q[LEUKEMIA] > 100 * p[LEUKEMIA] and flagged.next_steps[0].step.id == "DXKB:0000203"
     assert diagnose(engine, "suspicious blood count").next_steps[0].step.id == "DXKB:0000204"
 
