@@ -31,6 +31,7 @@ class DiagnosisEngine:
         self.retrieval = Retrieval(store)
         self.triage_rules = triage.TriageRules(store)
         self.open_world = OpenWorld(store)
+        self.onsets = context.Onsets(store)
 
     @property
     def findings(self) -> LabelIndex:
@@ -85,7 +86,7 @@ class DiagnosisEngine:
         obs = self.validate(observations)
         iri_of = {o.finding: str(to_iri(o.finding)) for o in obs}
         present = {iri_of[o.finding] for o in obs if o.status is Status.PRESENT}
-        ranked, other = self._rank_open(obs, iri_of)
+        ranked, other = self._rank_open(obs, iri_of, patient)
         shown = ranked[:limit]
         if shown:  # labels, categories and sourced evidence of the candidates shown (same matching, same numbers)
             shown_iris = [str(to_iri(c.disease)) for c in shown]
@@ -112,18 +113,20 @@ class DiagnosisEngine:
                          red_flags=flags, recommendation=recommendation, explanation=explanation, triage=level,
                          other_causes_probability=other, coverage=coverage, patient=patient)
 
-    def rank(self, observations: Iterable[Observation]) -> list[Candidate]:
+    def rank(self, observations: Iterable[Observation], patient: Patient | None = None) -> list[Candidate]:
         """Every candidate, most probable first, as `diagnose` ranks them, without labels, evidence or next steps
         (for benchmarks that need the rank of one disease among thousands)."""
         obs = self.validate(observations)
-        return self._rank(obs, {o.finding: str(to_iri(o.finding)) for o in obs})
+        return self._rank_open(obs, {o.finding: str(to_iri(o.finding)) for o in obs}, context.check(patient))[0]
 
     def _rank(self, obs: list[Observation], iri_of: dict[str, str]) -> list[Candidate]:
         return self._rank_open(obs, iri_of)[0]
 
-    def _rank_open(self, obs: list[Observation], iri_of: dict[str, str]) -> tuple[list[Candidate], float]:
+    def _rank_open(self, obs: list[Observation], iri_of: dict[str, str],
+                   patient: Patient | None = None) -> tuple[list[Candidate], float]:
         """The candidates, most probable first, and the probability of the causes the knowledge base does not
-        model (openworld.py), normalised together."""
+        model (openworld.py), normalised together; with the patient's age, onsets that do not fit count against
+        (patient.py)."""
         present = {iri_of[o.finding] for o in obs if o.status is Status.PRESENT}
         matches = self.retrieval.matches(sorted(iri_of.values()))
         reachable = sorted(d for d, by_obs in matches.items()
@@ -146,6 +149,8 @@ class DiagnosisEngine:
             mentioned = {m.annotated for f, found in by_observed.items() if f in stated for m in found if not m.negated}
             scores.append(math.log(prior) + scoring.log_likelihood(by_observed, keys)
                           + scoring.unreported(total, terms, mentioned | (pending & terms.keys())))
+        if patient is not None and patient.age_years is not None:
+            scores = [s + f for s, f in zip(scores, self.onsets.log_factors(reachable, patient))]
         probabilities = scoring.posterior(scores + [self.open_world.log_score(keys, priors)])
         other = probabilities.pop()  # the open-world hypothesis (kb/engine/openworld.py)
         for candidate, probability in zip(candidates, probabilities):
