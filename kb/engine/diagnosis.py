@@ -33,6 +33,7 @@ class DiagnosisEngine:
         self.observability = nextsteps.Observability(self.retrieval)
         self.triage_rules = triage.TriageRules(store)
         self.open_world = OpenWorld(store)
+        self.onsets = context.Onsets(store)
 
     @property
     def findings(self) -> LabelIndex:
@@ -157,7 +158,7 @@ class DiagnosisEngine:
         obs, warnings = self.checked(observations)
         iri_of = {o.finding: str(to_iri(o.finding)) for o in obs}
         present = {iri_of[o.finding] for o in obs if o.status is Status.PRESENT}
-        ranked, other = self._rank_open(obs, iri_of, keep=max(limit, model.EIG_CANDIDATES))
+        ranked, other = self._rank_open(obs, iri_of, keep=max(limit, model.EIG_CANDIDATES), patient=patient)
         implied = self.implied(obs)
         warnings = sorted(set(warnings) | {Warning("IMPLIED_FINDING", f"{f} adds no evidence: {why}", f)
                                            for f, why in implied.items()})
@@ -191,20 +192,21 @@ class DiagnosisEngine:
                          warnings=warnings, next_questions=asked, triage=level, other_causes_probability=other,
                          coverage=coverage, patient=patient)
 
-    def rank(self, observations: Iterable[Observation]) -> list[Candidate]:
+    def rank(self, observations: Iterable[Observation], patient: Patient | None = None) -> list[Candidate]:
         """Every candidate, most probable first, as `diagnose` ranks them, without labels, evidence or next steps
         (for benchmarks that need the rank of one disease among thousands)."""
         obs = self.validate(observations)
-        return self._rank(obs, {o.finding: str(to_iri(o.finding)) for o in obs})
+        return self._rank_open(obs, {o.finding: str(to_iri(o.finding)) for o in obs}, context.check(patient))[0]
 
     def _rank(self, obs: list[Observation], iri_of: dict[str, str], keep: int | None = None) -> list[Candidate]:
         return self._rank_open(obs, iri_of, keep)[0]
 
-    def _rank_open(self, obs: list[Observation], iri_of: dict[str, str], keep: int | None = None
-                   ) -> tuple[list[Candidate], float]:
+    def _rank_open(self, obs: list[Observation], iri_of: dict[str, str], keep: int | None = None,
+                   patient: Patient | None = None) -> tuple[list[Candidate], float]:
         """Every disease of the knowledge base, most probable first (ties by ID), and the probability of the causes
         the knowledge base does not model (openworld.py), normalised together; only the first ``keep`` as
-        Candidate objects when given (probabilities are normalised over all of them either way).
+        Candidate objects when given (probabilities are normalised over all of them either way). With the
+        patient's age, onsets that do not fit count against a disease (patient.py).
 
         A disease that no finding reaches still has a score: its prior, the background rate for each finding and
         its unreported features, so no true disease is left unranked. Findings implied by another finding
@@ -250,6 +252,10 @@ class DiagnosisEngine:
                    if any(not m.negated for f in present for m in by_observed.get(f, ()))}
         outside = {i for i, (_, _, is_default) in enumerate(table.priors)
                    if not is_default and table.iris[i] not in reached}
+        if patient is not None and patient.age_years is not None:  # onset: weighed where a finding reaches
+            hit = sorted(i for i in (table.index.get(d) for d in reached) if i is not None)
+            for i, f in zip(hit, self.onsets.log_factors([table.iris[i] for i in hit], patient)):
+                scores[i] += f
         for i in outside:
             scores[i] = -math.inf
         # the open-world hypothesis (kb/engine/openworld.py), on the same scale as the diseases' scores
