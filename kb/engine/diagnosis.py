@@ -48,6 +48,7 @@ class DiagnosisEngine:
         return self.retrieval.categories
 
     def prefetch(self, *, freeze: bool = True) -> int:
+        self.observability.prefetch()  # first: retrieval.prefetch freezes what is loaded by then
         return self.retrieval.prefetch(freeze=freeze)
 
     # ------------------------------------------------------------------ input

@@ -32,7 +32,7 @@ CONSULTATION = ("HISTORY", "EXAMINATION", "CLINICAL_ASSESSMENT")
 
 #: The joint outcome distribution of a step is computed exactly while (informative diseases + 1) x 2^findings stays
 #: below this (a few milliseconds); beyond it, the findings' gains are summed (an upper bound, capped).
-JOINT_WORK = 4096
+JOINT_WORK = 1024
 
 #: Steps shown, best first (the rest gain less per cost; they stay available through the `diagnosticSteps` query).
 NEXT_STEPS_SHOWN = 20
@@ -126,11 +126,19 @@ class Observability:
         """Finding IRI -> its proper ancestors."""
         wanted = list(findings)
         missing = sorted({f for f in wanted if f not in self._ancestors})
-        if missing:
-            found = self.retrieval.ancestors(missing)
-            for f in missing:
+        for start in range(0, len(missing), 2000):
+            chunk = missing[start:start + 2000]
+            found = self.retrieval.ancestors(chunk)
+            for f in chunk:
                 self._ancestors[f] = frozenset(found.get(f, set()) - {f})
         return {f: self._ancestors[f] for f in wanted}
+
+    def prefetch(self) -> None:
+        """Load every finding's ancestors and every disease's features now (a few seconds at HPO scale, about
+        40 MB), so that no diagnosis waits for them; optional, like Retrieval.prefetch."""
+        self.by_yield()
+        self.ancestors(entry.iri for entry in self.retrieval.findings.entries)
+        self.features(self.retrieval.disease_iris())
 
     def reach(self, diseases: Iterable[str]) -> dict[str, dict[str, float]]:
         """Disease IRI -> step-yield finding -> P(f | d) through the hierarchy (the best frequency of the disease's

@@ -415,3 +415,7 @@ class Retrieval:
         rows = sparql.select(self.store, "context_red_flags", values={("context_present",): terms})
         return sorted((FlagRow(r["flagFinding"], r["context"], r["suspicion"], r["suspicionLabel"], r["sentence"],
                                r["source"]) for r in rows), key=lambda f: tuple(str(x) for x in f))
+
+    def disease_iris(self) -> list[str]:
+        """Every disease of the store (queries/disease_index.rq), sorted."""
+        return sorted({row["disease"] for row in sparql.select(self.store, "disease_index")})
