@@ -42,6 +42,12 @@ class Settings:
     sparql_workers: int = 2
     sparql_memory_mb: int = 2048  # address-space cap of each SPARQL worker process; 0 = none
     build_modules: tuple[str, ...] = ("hpo",)  # optional sources included by `dxkb build` (`--without hpo`)
+    # Reliability (README "Bounded requests"): the GraphQL cost model's maximum per request (api/graphql/cost.py)
+    # and the per-request deadline after which the work stops and the answer is 504 TIMEOUT.
+    max_cost: int = 5000
+    graphql_timeout: float = 10.0
+    diagnose_cache_mb: int = 64  # the service's diagnose cache, bounded by the estimated size of its entries
+    build: str | None = None  # serve this build of the store folder (`dxkb serve` pins it for all its workers)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> "Settings":
