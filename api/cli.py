@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import resource
+import signal
 import sys
 import tempfile
 from enum import Enum
@@ -40,6 +43,10 @@ def _guard(action: Callable[[], T]) -> T:
     except (DxkbError, OSError) as error:
         message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         err.print(f"[red]error:[/red] {message}", highlight=False, markup=True, soft_wrap=True)
+        raise typer.Exit(1) from None
+    except MemoryError:
+        err.print("[red]error:[/red] out of memory: the command needed more than its memory cap "
+                  "(DXKB_SPARQL_MEMORY_MB, 0 = none); narrow the query", highlight=False)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         err.print("[red]interrupted[/red]; nothing was changed")
@@ -90,30 +97,136 @@ def query(
     fmt: Format = typer.Option(Format.table, "--format", help="table, csv or json"),
 ) -> None:
     """Run any SPARQL query file through rdflib on the configured store."""
-    from dxkb.kb.service import KnowledgeBase, to_python
 
     def body() -> None:
         if not file.is_file():
             raise DxkbError(f"query file not found: {file}")
-        text = file.read_text(encoding="utf-8")
-        from rdflib.plugins.sparql.parser import parseQuery
-
-        try:
-            parseQuery(text)
-        except Exception as error:
-            raise DxkbError(f"malformed SPARQL in {file}: {str(error).splitlines()[0]}") from error
-        result = KnowledgeBase(_settings(store=store)).query(text)
-        if result.type == "ASK":
-            rows, columns = [{"ask": bool(result.askAnswer)}], ["ask"]
-        elif result.type in ("CONSTRUCT", "DESCRIBE"):
-            sys.stdout.write(result.graph.serialize(format="turtle"))
-            return
-        else:
-            columns = [str(v) for v in result.vars]
-            rows = [{c: to_python(r[i]) for i, c in enumerate(columns)} for r in result]
-        _print_rows(rows, columns, fmt)
+        settings = _settings(store=store)
+        text = _query_text(file, settings)
+        _capped(lambda: _run_query(file, text, settings, fmt), settings.sparql_memory_mb)
 
     _guard(body)
+
+
+def _run_query(file: Path, text: str, settings: Settings, fmt: Format) -> None:
+    """The body of `dxkb query` (in the memory-capped child)."""
+    from rdflib.plugins.sparql.parser import parseQuery
+
+    from dxkb.kb.service import KnowledgeBase, to_python
+
+    try:
+        parseQuery(text)
+    except Exception as error:
+        raise DxkbError(f"malformed SPARQL in {file}: {str(error).splitlines()[0]}") from error
+    result = KnowledgeBase(settings).query(text)
+    if result.type == "ASK":
+        rows, columns = [{"ask": bool(result.askAnswer)}], ["ask"]
+    elif result.type in ("CONSTRUCT", "DESCRIBE"):
+        sys.stdout.write(result.graph.serialize(format="turtle"))
+        return
+    else:
+        columns = [str(v) for v in result.vars]
+        rows = [{c: to_python(r[i]) for i, c in enumerate(columns)} for r in result]
+    _print_rows(rows, columns, fmt)
+
+
+def _check_store_capped(settings: Settings) -> str | None:
+    """The build id of the configured store, opened and probed in a memory-capped child process."""
+    from dxkb.kb import service
+
+    if settings.sparql_memory_mb <= 0 or not hasattr(os, "fork"):
+        return service.check_store(settings)
+    read_end, write_end = os.pipe()
+
+    def probe() -> None:  # in the child
+        os.close(read_end)
+        os.write(write_end, (service.check_store(settings) or "").encode("utf-8"))
+
+    try:
+        _capped(probe, settings.sparql_memory_mb)
+    finally:
+        os.close(write_end)
+    with os.fdopen(read_end, "rb") as answer:
+        return answer.read().decode("utf-8") or None
+
+
+def _query_text(file: Path, settings: Settings) -> str:
+    """The query file's text, refused like the SPARQL endpoint refuses it: not UTF-8, too long or too deeply
+    nested for the parsers (which crash or recurse without bound), an update, or SERVICE (unless
+    DXKB_SPARQL_ALLOW_SERVICE): `dxkb query` must not be the way around the endpoint's rules."""
+    from dxkb.api.sparql.screening import screen
+
+    data = file.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise DxkbError(f"{file} is not UTF-8 text (byte {error.start}: 0x{data[error.start]:02X}); save the query "
+                        "as UTF-8") from None
+    refusal = screen(text, allow_service=settings.sparql_allow_service)
+    if refusal is not None:
+        raise DxkbError(f"{file}: {refusal.message}")
+    return text
+
+
+#: Exit code of the capped child when Python ran out of memory (the child cannot print any more).
+OUT_OF_MEMORY = 3
+
+
+def _capped(action: Callable[[], None], megabytes: int) -> None:
+    """Run ``action`` in a child process whose address space is capped as the server caps its SPARQL workers
+    (DXKB_SPARQL_MEMORY_MB; 0 = no cap, run here). A runaway query, or a damaged store that makes the engine
+    allocate without end (zeroed blocks did: 23 GB until the kernel killed it), then ends in a one-line error:
+    the engine aborts the child when an allocation fails, which no exception handler in this process could
+    catch."""
+    if megabytes <= 0 or not hasattr(os, "fork"):
+        action()
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    read_end, write_end = os.pipe()  # the child's stderr: forwarded, unless it died of memory (Rust's noise)
+    pid = os.fork()
+    if pid == 0:  # the child: cap, run, report through the exit code
+        code = 1
+        try:
+            os.close(read_end)
+            os.dup2(write_end, 2)
+            limit = megabytes * 1024 * 1024
+            resource.setrlimit(resource.RLIMIT_AS, (limit, resource.getrlimit(resource.RLIMIT_AS)[1]))
+            _guard(action)
+            code = 0
+        except typer.Exit as stop:
+            code = stop.exit_code
+        except SystemExit as stop:
+            code = stop.code if isinstance(stop.code, int) else 1
+        except MemoryError:  # printing needs memory too: the parent says it
+            code = OUT_OF_MEMORY
+        except BaseException as error:  # noqa: BLE001 - the child must never return into the parent's code
+            os.write(2, f"error: {type(error).__name__}: {error}\n".encode("utf-8", "replace"))
+            code = 1
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as child_errors:
+        errors = child_errors.read()
+    _, status = os.waitpid(pid, 0)
+    out_of_memory = (os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGABRT) or (
+        os.WIFEXITED(status) and os.WEXITSTATUS(status) == OUT_OF_MEMORY)
+    if not out_of_memory and errors:
+        sys.stderr.buffer.write(errors)
+        sys.stderr.flush()
+    signal_number = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+    if os.WIFEXITED(status) and os.WEXITSTATUS(status) not in (0, OUT_OF_MEMORY):
+        raise typer.Exit(os.WEXITSTATUS(status))
+    if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
+        return
+    if signal_number == signal.SIGINT:
+        raise KeyboardInterrupt
+    if signal_number == signal.SIGABRT or os.WIFEXITED(status):
+        raise DxkbError(f"out of memory: the command needed more than {megabytes} MB (DXKB_SPARQL_MEMORY_MB, 0 = "
+                        "no cap); narrow the query - or, if it is small, the store may be damaged (rebuild it)")
+    raise DxkbError(f"the query process died (signal {signal_number})")
 
 
 def _print_rows(rows: list[dict], columns: list[str], fmt: Format) -> None:
@@ -146,8 +259,8 @@ def diagnose(
     from dxkb.api.report import diagnosis_json, print_diagnosis
     from dxkb.kb.service import KnowledgeBase, Observation, Patient, Status
 
-    def body() -> None:
-        kb = KnowledgeBase(_settings(store=store))
+    def run() -> None:
+        kb = KnowledgeBase(settings)
         observations = ([Observation(p, Status.PRESENT) for p in present] + [Observation(a, Status.ABSENT) for a in absent]
                         + [Observation(u, Status.UNKNOWN) for u in unknown])
         patient = Patient(age_years=age, sex=sex) if age is not None or sex is not None else None  # type: ignore[arg-type]
@@ -157,6 +270,12 @@ def diagnose(
         else:
             print_diagnosis(result, out)
 
+    def body() -> None:
+        nonlocal settings
+        settings = _settings(store=store)
+        _capped(run, settings.sparql_memory_mb)  # a damaged store can make the engine allocate without end
+
+    settings: Settings | None = None
     _guard(body)
 
 
@@ -211,9 +330,12 @@ def serve(
         if service.needs_build(settings):
             err.print(f"no knowledge base at {settings.store}: building it first")
             service.build(settings, progress=True)
+        # A damaged store: one line here, not a traceback per worker (in a capped child: damage can make the
+        # engine allocate without end, and the server process has no cap of its own).
+        build = _check_store_capped(settings)
         from dxkb.api.server import run
 
-        run(settings)
+        run(settings, build=build)
 
     _guard(body)
 

@@ -25,6 +25,10 @@ class StoreError(DxkbError):
     """The store cannot be opened or answered; the message names the location (never credentials)."""
 
 
+class StoreCorrupted(StoreError):
+    """The store's files are damaged (truncated, zeroed, an empty CURRENT): found at open or by a query."""
+
+
 class StoreUnavailable(StoreError):
     """A remote store is down, slow or answered with an error; the message names the endpoint."""
 
@@ -35,3 +39,7 @@ class StoreTimeout(StoreUnavailable):
 
 class QueryError(DxkbError):
     """A query failed; the message names the query and the store's answer."""
+
+
+class DeadlineExceeded(DxkbError):
+    """The request's time limit passed; the work stopped before the next store call (kb/service.py deadline)."""

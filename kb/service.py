@@ -10,12 +10,16 @@ The store is read-only while a process has it open, so results of identical inpu
 
 from __future__ import annotations
 
+import pickle
 import threading
-from collections import defaultdict
+import time
+from collections import OrderedDict, defaultdict
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Hashable, Iterable, Iterator, Sequence
 
 import pyoxigraph as ox
 from rdflib.query import Result
@@ -26,7 +30,7 @@ from dxkb.kb.engine.types import (Candidate, Diagnosis, Evidence, NextStep, Obse
                                   Status, Step)
 from dxkb.kb.engine import patient as patient_context
 from dxkb.kb.engine.types import Coverage, Patient, Sex, Triage, TriageLevel, TriageReason
-from dxkb.kb.errors import DxkbError, StoreError
+from dxkb.kb.errors import DeadlineExceeded, DxkbError, StoreCorrupted, StoreError
 from dxkb.kb.settings import Settings
 from dxkb.kb.store import queries as sparql
 from dxkb.kb.store import registry
@@ -38,6 +42,75 @@ from dxkb.kb.vocab import InvalidCurie, to_curie, to_iri
 #: Distinct (observation set, limit) results kept per process. A Diagnosis of the curated KB is a few kB; the
 #: engine takes ~5-10 ms per call, a cache hit microseconds, and a symptom checker's users repeat the same sets.
 DIAGNOSE_CACHE_SIZE = 2048
+
+
+#: The monotonic time by which the request being served must be done (None: no limit). The doors set it around a
+#: request (``deadline``); worker threads see it because Starlette's thread pool copies the context. Every kb
+#: call checks it before it queries the store, so a request past its time stops asking instead of running on.
+_deadline: ContextVar[float | None] = ContextVar("dxkb_deadline", default=None)
+
+
+@contextmanager
+def deadline(seconds: float | None) -> Iterator[None]:
+    """Bound the kb calls made in this context (and the threads it starts) to ``seconds`` from now."""
+    token = _deadline.set(None if seconds is None else time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def check_deadline() -> None:
+    """DeadlineExceeded when the current request's time is up."""
+    limit = _deadline.get()
+    if limit is not None and time.monotonic() > limit:
+        raise DeadlineExceeded("the request's time limit passed; its remaining work was stopped")
+
+
+class SizedCache:
+    """A thread-safe LRU bounded by entry count and by the estimated bytes of its values (the pickled size: a
+    ``limit: 100`` diagnosis of 100 findings is ~2 MB, one of three findings ~10 kB, so a count alone does not
+    bound memory). Values too large for the whole budget are not kept."""
+
+    def __init__(self, entries: int, max_bytes: int) -> None:
+        self.entries = entries
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self._items: OrderedDict[Hashable, tuple[object, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, key: Hashable) -> Any:
+        with self._lock:
+            found = self._items.get(key)
+            if found is None:
+                return None
+            self._items.move_to_end(key)
+            return found[0]
+
+    def put(self, key: Hashable, value: object) -> None:
+        size = _size_of(value)
+        if size > self.max_bytes or self.entries < 1:
+            return
+        with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self.bytes -= old[1]
+            self._items[key] = (value, size)
+            self.bytes += size
+            while len(self._items) > self.entries or self.bytes > self.max_bytes:
+                _, (_, dropped) = self._items.popitem(last=False)
+                self.bytes -= dropped
+
+
+def _size_of(value: object) -> int:
+    """Estimated bytes of a cached value: its pickled size (within ~2x of what it holds in memory)."""
+    try:
+        return len(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return 64 * 1024  # not picklable: count it as a large diagnosis
 
 
 @dataclass(frozen=True)
@@ -70,7 +143,7 @@ class KnowledgeBase:
         self.store = store if store is not None else open_store(settings)
         self.engine = DiagnosisEngine(self.store, strict_ids=settings.strict_ids)
         self._lock = threading.Lock()
-        self._diagnose_cached = lru_cache(maxsize=DIAGNOSE_CACHE_SIZE)(self._diagnose_canonical)
+        self.diagnose_cache = SizedCache(DIAGNOSE_CACHE_SIZE, settings.diagnose_cache_mb * 1024 * 1024)
 
     @property
     def findings(self) -> LabelIndex:
@@ -99,11 +172,17 @@ class KnowledgeBase:
     # ------------------------------------------------------------------ diagnosis
     def diagnose(self, observations: Iterable[Observation], limit: int = 10,
                  patient: Patient | None = None) -> Diagnosis:
-        """The engine's diagnosis, cached by the canonical observation set (IDs normalised, de-duplicated, sorted)
-        and the patient context (age, sex: the triage may depend on them), so that the same findings in another
-        order or spelling hit the cache. Bad input raises InputError."""
+        """The engine's diagnosis, cached (bounded by size) by the canonical observation set (IDs normalised,
+        de-duplicated, sorted) and the patient context (age, sex: the triage may depend on them), so that the same
+        findings in another order or spelling hit the cache. Bad input raises InputError."""
         checked, warnings = self.engine.checked(observations)
-        diagnosis = self._diagnose_cached(tuple(checked), limit, patient_context.check(patient))
+        check_deadline()
+        context = patient_context.check(patient)
+        key = (tuple(checked), limit, context)
+        diagnosis = self.diagnose_cache.get(key)
+        if diagnosis is None:
+            diagnosis = self._diagnose_canonical(tuple(checked), limit, context)
+            self.diagnose_cache.put(key, diagnosis)
         if not warnings:
             return diagnosis
         # the cache is keyed by the canonical findings; what the user's spelling changed is this request's own
@@ -155,6 +234,7 @@ class KnowledgeBase:
                 continue
         if not iris:
             return []
+        check_deadline()
         return sparql.select(self.store, query, values={(variable,): iris})
 
     # ------------------------------------------------------------------ store, for the doors
@@ -171,7 +251,10 @@ class KnowledgeBase:
         return self.store.build_id
 
     def health(self) -> bool:
-        """Whether the store answers the health query with a row (QueryError/StoreError when it does not answer)."""
+        """Whether the store answers the health query with a row (QueryError/StoreError when it does not answer,
+        StoreCorrupted when a query has met damaged files since the store opened)."""
+        if self.store.damage:
+            raise StoreCorrupted(self.store.damage)
         return bool(sparql.select(self.store, "health"))
 
     def query(self, text: str) -> Result:
@@ -203,6 +286,16 @@ class SparqlTarget:
     client: SparqlClient | None = None
 
 
+def check_store(settings: Settings) -> str | None:
+    """Open the configured store once and close it: a damaged or missing store fails here with one line
+    (StoreError), before `dxkb serve` starts any process. The build id it found, if any."""
+    store = open_store(settings)
+    try:
+        return store.build_id
+    finally:
+        store.close()
+
+
 def open_store_at(location: str, *, timeout: float | None = None) -> Store:
     """A store at a location with otherwise default settings (benchmarks, tests, notebooks)."""
     settings = Settings.from_env(store=location, store_timeout=timeout)
@@ -212,7 +305,7 @@ def open_store_at(location: str, *, timeout: float | None = None) -> Store:
 def open_store(settings: Settings) -> Store:
     """The configured store; ``memory:`` is filled by the build pipeline (curated sources only)."""
     return registry.open_store(settings.store, user=settings.store_user, password=settings.store_password,
-                               timeout=settings.store_timeout, populate=_populate_memory)
+                               timeout=settings.store_timeout, populate=_populate_memory, build=settings.build)
 
 
 def _populate_memory(store: ox.Store) -> None:
@@ -291,7 +384,7 @@ if TYPE_CHECKING:
     from dxkb.kb.build.pipeline import BuildReport
     from dxkb.kb.build.publish import PushReport
 
-__all__ = ["KnowledgeBase", "DiseaseDetails", "DiseaseFindingLink", "FindingDetails", "SparqlTarget", "open_store", "open_store_at",
+__all__ = ["deadline", "check_deadline", "check_store", "KnowledgeBase", "DiseaseDetails", "DiseaseFindingLink", "FindingDetails", "SparqlTarget", "open_store", "open_store_at",
            "build", "needs_build", "canonical_id", "query_text", "export", "push", "Candidate", "Diagnosis", "Entry", "Evidence", "LabelIndex",
            "Match", "NextStep", "to_python", "Observation", "Recommendation", "RedFlag", "Status", "Step",
            "Coverage", "Patient", "Sex", "Triage", "TriageLevel", "TriageReason"]

@@ -44,6 +44,12 @@ class Settings:
     build_modules: tuple[str, ...] = ("hpo", "maxo", "loinc2hpo")  # optional sources of `dxkb build` (`--without hpo`)
     strict_ids: bool = False  # unknown finding IDs: BAD_USER_INPUT (True) or dropped with a warning (False)
     source_dir: str | None = None  # a folder with newer releases of the shipped public data (`dxkb build --source-dir`)
+    # Reliability (README "Bounded requests"): the GraphQL cost model's maximum per request (api/graphql/cost.py)
+    # and the per-request deadline after which the work stops and the answer is 504 TIMEOUT.
+    max_cost: int = 5000
+    graphql_timeout: float = 10.0
+    diagnose_cache_mb: int = 64  # the service's diagnose cache, bounded by the estimated size of its entries
+    build: str | None = None  # serve this build of the store folder (`dxkb serve` pins it for all its workers)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> "Settings":

@@ -8,6 +8,7 @@ Frontends branch on the code, people read the message. The codes (DESIGN.md, "AP
 - QUERY_TOO_COMPLEX: the document breaks the depth, alias or token limit.
 - GRAPHQL_PARSE_FAILED / GRAPHQL_VALIDATION_FAILED: the document is not GraphQL, or not valid against the schema.
 - STORE_UNAVAILABLE: the store (e.g. a remote SPARQL server) is down, slow or failing; the message names it.
+- TIMEOUT: the request ran past its time limit (DXKB_GRAPHQL_TIMEOUT); its remaining work was stopped (HTTP 504).
 - INTERNAL: anything else. The message is fixed; the exception and its traceback go to the server log only.
 """
 
@@ -21,7 +22,7 @@ from graphql import GraphQLError, GraphQLSyntaxError, ValidationContext, Validat
 from graphql.language import VariableDefinitionNode
 from strawberry.extensions import SchemaExtension
 
-from dxkb.kb.errors import InputError, QueryError, StoreError
+from dxkb.kb.errors import DeadlineExceeded, InputError, QueryError, StoreError
 
 log = logging.getLogger("dxkb.api.graphql")
 
@@ -32,6 +33,7 @@ PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 INTERNAL = "INTERNAL"
 STORE_UNAVAILABLE = "STORE_UNAVAILABLE"
+TIMEOUT = "TIMEOUT"
 
 INTERNAL_MESSAGE = "Internal server error: the request could not be completed. It has been logged."
 STORE_MESSAGE = "The knowledge base store is unavailable; try again later (GET /healthz shows its status):"
@@ -99,6 +101,8 @@ def classify(error: GraphQLError, phase: str) -> GraphQLError:
         if original.suggestions:
             extensions["suggestions"] = original.suggestions
         return _copy(error, str(original), extensions)
+    if isinstance(original, DeadlineExceeded):
+        return _copy(error, str(original), {"code": TIMEOUT})
     unavailable = _store_failure(original)
     if unavailable is not None:
         log.error("store unavailable: %s", unavailable)
@@ -135,7 +139,7 @@ def _store_failure(error: BaseException | None) -> StoreError | None:
 def is_user_error(error: GraphQLError) -> bool:
     """Whether strawberry should log it as a failure of ours (False) or as a client's mistake (True)."""
     original = error.original_error
-    return original is None or isinstance(original, (ApiError, InputError, GraphQLError))
+    return original is None or isinstance(original, (ApiError, InputError, GraphQLError, DeadlineExceeded))
 
 
 class ErrorCodes(SchemaExtension):

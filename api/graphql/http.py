@@ -13,10 +13,13 @@ What this adds to Strawberry's view:
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import sys
 from typing import Any
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
@@ -27,8 +30,8 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
 from dxkb.api.graphql.context import Context
-from dxkb.api.graphql.errors import INTERNAL, INTERNAL_MESSAGE, classify
-from dxkb.kb.service import KnowledgeBase
+from dxkb.api.graphql.errors import INTERNAL, INTERNAL_MESSAGE, TIMEOUT, classify
+from dxkb.kb.service import KnowledgeBase, deadline
 from dxkb.kb.settings import Settings
 
 log = logging.getLogger("dxkb.api.graphql")
@@ -110,6 +113,7 @@ class GraphQLView(GraphQL):
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None, allow_queries_via_get=True,
                          subscription_protocols=(), multipart_uploads_enabled=False)
         self.kb = kb
+        self.timeout = settings.graphql_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # no subscriptions, so no WebSocket transport
@@ -147,7 +151,9 @@ class GraphQLView(GraphQL):
         if isinstance(response, HTMLResponse):
             return response
         response.headers["content-type"] = f"{media}; charset=utf-8"
-        if media == GRAPHQL_RESPONSE and getattr(request.state, "graphql_request_error", False):
+        if getattr(request.state, "graphql_timeout", False):
+            response.status_code = 504
+        elif media == GRAPHQL_RESPONSE and getattr(request.state, "graphql_request_error", False):
             response.status_code = 400
         return response
 
@@ -193,10 +199,32 @@ class GraphQLView(GraphQL):
                                      "query parameter) does not parse as JSON") from None
         except RecursionError:
             raise HTTPException(400, "The JSON of the request is nested too deeply") from None
+        except ValueError as error:  # json.loads: an integer of more than 4,300 digits (int_max_str_digits)
+            raise HTTPException(400, "A number in the JSON of the request is too large (more than "
+                                     f"{sys.get_int_max_str_digits():,} digits): "
+                                     f"{' '.join(str(error).split())[:160]}") from None
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        """Execute within the request's time limit (DXKB_GRAPHQL_TIMEOUT). At the deadline the operation's task
+        is cancelled, so no further resolver starts, and kb calls already handed to worker threads find the
+        deadline passed before their next store query (service.deadline): the threads are free again within one
+        store call, whether or not the client is still there. The answer is 504 with code TIMEOUT."""
+        request, data = kwargs.get("request"), kwargs.get("request_data")
+        if request is not None and data is not None:
+            # Strawberry's ExecutionContext.operation_name falls back to the first operation's name; the rule
+            # "several operations need operationName" (limits.RequestRules) needs what the client sent.
+            request.state.operation_name_sent = data.operation_name is not None
         try:
-            return await super().execute_single(*args, **kwargs)
+            with deadline(self.timeout):
+                return await asyncio.wait_for(super().execute_single(*args, **kwargs), self.timeout)
+        except asyncio.TimeoutError:
+            if request is not None:
+                request.state.graphql_timeout = True
+            log.warning("graphql request stopped at its time limit of %g s", self.timeout)
+            return ExecutionResult(data=None, errors=[GraphQLError(
+                f"The request was stopped after {self.timeout:g} s, the time limit of this endpoint "
+                "(DXKB_GRAPHQL_TIMEOUT); no partial result is sent. Ask for less (fewer items or aliases).",
+                extensions={"code": TIMEOUT})])
         except HTTPException as error:
             if isinstance(error.__cause__, InvalidOperationTypeError):
                 raise HTTPException(405, "Only queries are allowed over GET (and this API has no mutations)") from None

@@ -20,8 +20,26 @@ def _normalise(curie: str) -> str | None:
     return canonical_id(curie)
 
 
+#: The longest ID accepted: CURIEs are under 30 characters. A longer one is refused before any look-up, and error
+#: messages show at most SHOWN_ID characters of what was sent (a 1 MB ID was echoed three times: a 3 MB error).
+MAX_ID_LENGTH = 200
+SHOWN_ID = 60
+
+
+def _shown(given: str) -> str:
+    """The ID as error messages show it: cut to SHOWN_ID characters."""
+    return given if len(given) <= SHOWN_ID else f"{given[:SHOWN_ID]}... ({len(given):,} characters)"
+
+
+def _check_id_length(given: str, argument: str) -> None:
+    if len(given) > MAX_ID_LENGTH:
+        raise BadUserInput(f"{argument}: the ID {_shown(given)!r} is {len(given):,} characters long; IDs are at "
+                           f"most {MAX_ID_LENGTH} (a CURIE such as HP:0000988)", argument=argument)
+
+
 def _lookup(index: LabelIndex, what: str, given: str) -> str:
     """The ID in the index, or NOT_FOUND / BAD_USER_INPUT naming close matches."""
+    _check_id_length(given, "id")
     curie = _normalise(given)
     if curie is not None and curie in index:
         return curie
@@ -41,6 +59,8 @@ def _diagnose(kb: KnowledgeBase, data: t.DiagnoseInput) -> t.Diagnosis:
     if len(data.findings) > MAX_FINDINGS:
         raise BadUserInput(f"{len(data.findings)} findings given; at most {MAX_FINDINGS} are accepted",
                            argument="input.findings")
+    for position, f in enumerate(data.findings):
+        _check_id_length(f.id, f"input.findings[{position}].id")
     observations = [Observation(f.id, Status(f.status.value)) for f in data.findings]
     return convert.diagnosis(kb, kb.diagnose(observations, limit=limit, patient=_patient(data.patient)))
 
@@ -65,6 +85,7 @@ def _finding(kb: KnowledgeBase, id: str) -> t.Finding:
 
 
 def _step(kb: KnowledgeBase, id: str) -> t.DiagnosticStep:
+    _check_id_length(id, "id")
     curie = _normalise(id)
     found = kb.step(curie) if curie else None
     if found is None:

@@ -9,17 +9,17 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from concurrent.futures import ThreadPoolExecutor
-from typing import Protocol
-from urllib.parse import urlencode
+from dataclasses import replace
+from typing import Any, Mapping, Protocol
 
 import pyoxigraph as ox
 
 from dxkb.api.sparql.errors import EndpointError
-from dxkb.api.sparql.execution import Job, Outcome, execute
-from dxkb.api.sparql.formats import BY_NAME, GRAPH_FORMATS, RESULT_FORMATS
+from dxkb.api.sparql.execution import Job, Outcome, answer_ask, answer_graph, answer_select, execute
 from dxkb.api.sparql.pool import WorkerPool
-from dxkb.api.sparql.screening import screen
+from dxkb.api.sparql.screening import keywords, operation, screen
 from dxkb.kb.errors import StoreTimeout, StoreUnavailable
 from dxkb.kb.service import KnowledgeBase, SparqlTarget
 from dxkb.kb.settings import Settings
@@ -72,7 +72,12 @@ class ThreadEngine:
 
 
 class RemoteEngine:
-    """Pass-through to a remote SPARQL 1.1 endpoint; the remote's own limits apply, plus our timeout."""
+    """Pass-through to a remote SPARQL 1.1 endpoint with this endpoint's own rules: the same screening, our
+    timeout, and our row cap and truncation markers. The upstream is asked for a format we can read (SPARQL JSON
+    for SELECT/ASK, N-Triples for CONSTRUCT/DESCRIBE), and the answer is re-serialised by the same writers as a
+    local one, cut at DXKB_SPARQL_MAX_ROWS: a remote store never sends an unbounded body or loses the
+    ``X-DXKB-Truncated``/``X-DXKB-Result-Limit`` headers. An upstream that cut its own answer (a dxkb server's
+    ``X-DXKB-Truncated: true``) makes ours truncated too, at the smaller cap."""
 
     kind = "sparql"
 
@@ -85,7 +90,8 @@ class RemoteEngine:
         refusal = screen(job.query, allow_service=job.allow_service)
         if refusal:
             return Outcome.refused(refusal)
-        accept = ", ".join(BY_NAME[name].media_type for name in (job.results_format, job.graph_format) if name)
+        graph_form = operation(keywords(job.query)) in ("CONSTRUCT", "DESCRIBE")
+        accept = "application/n-triples" if graph_form else "application/sparql-results+json"
         extra = [("default-graph-uri", g) for g in job.default_graphs] \
             + [("named-graph-uri", g) for g in job.named_graphs]
         try:
@@ -100,14 +106,57 @@ class RemoteEngine:
                                      f"{response.text[:2000]}")
         if response.status_code != 200:
             return Outcome.error(response.status_code, response.text[:10000])
-        media = response.headers.get("content-type", "").split(";")[0].strip().lower()
-        for fmt in RESULT_FORMATS + GRAPH_FORMATS:
-            if fmt.name in (job.results_format, job.graph_format) and fmt.matches(media):
-                return Outcome(200, response.content, fmt.name)
-        raise EndpointError(502, f"the remote SPARQL store answered with an unexpected type {media!r}")
+        upstream = _upstream_limit(response.headers)
+        capped = job if upstream is None else replace(job, max_rows=min(job.max_rows, upstream))
+        try:
+            return await asyncio.to_thread(_reserialise, response.content, graph_form, capped, job.max_rows,
+                                           upstream is not None)
+        except (SyntaxError, ValueError, OSError) as error:
+            media = response.headers.get("content-type", "").split(";")[0].strip().lower()
+            raise EndpointError(502, f"the remote SPARQL store sent an unreadable {media or 'untyped'} answer: "
+                                     f"{' '.join(str(error).split())[:300]}") from None
 
     async def close(self) -> None:
         """The client belongs to the knowledge base's store, which closes it."""
+
+
+def _upstream_limit(headers: Mapping[str, str]) -> int | None:
+    """The upstream's row cap when it says it cut the answer (a dxkb server), else None."""
+    if headers.get("x-dxkb-truncated", "").strip().lower() != "true":
+        return None
+    limit = headers.get("x-dxkb-result-limit", "").strip()
+    return int(limit) if limit.isdigit() else None
+
+
+def _reserialise(body: bytes, graph_form: bool, job: Job, our_limit: int, upstream_cut: bool) -> Outcome:
+    """Parse the upstream's answer and write it as a local answer is written, cut at our cap. Runs in one
+    thread from start to end: pyoxigraph's result iterators must be dropped on the thread that made them."""
+    parsed: Any = None
+    try:
+        if graph_form:
+            parsed = ox.parse(body, format=ox.RdfFormat.N_TRIPLES)
+            outcome = answer_graph((quad.triple for quad in parsed), job)
+        else:
+            parsed = ox.parse_query_results(_standard_json(body), format=ox.QueryResultsFormat.JSON)
+            outcome = (answer_ask(bool(parsed), job) if isinstance(parsed, ox.QueryBoolean)
+                       else answer_select(parsed, job))
+    except (SyntaxError, ValueError, OSError) as error:
+        parsed = None
+        raise ValueError(" ".join(str(error).split())[:300]) from None
+    finally:
+        parsed = None
+    if upstream_cut and outcome.status == 200 and outcome.limit is not None:
+        outcome = replace(outcome, truncated=True)
+    return outcome
+
+
+def _standard_json(body: bytes) -> bytes:
+    """SPARQL JSON results with only the members the standard defines (``head``, ``results``, ``boolean``):
+    pyoxigraph's parser refuses others, such as the ``dxkb`` note a dxkb server adds to a cut answer."""
+    document = json.loads(body)
+    if not isinstance(document, dict):
+        raise ValueError("the SPARQL JSON answer is not an object")
+    return json.dumps({k: v for k, v in document.items() if k in ("head", "results", "boolean")}).encode("utf-8")
 
 
 def engine_for(settings: Settings, kb: KnowledgeBase) -> Engine:

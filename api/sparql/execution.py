@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import os
 from dataclasses import dataclass, field
+from typing import Iterable
 
 import pyoxigraph as ox
 
@@ -82,25 +83,32 @@ def execute(store: ox.Store, job: Job) -> Outcome:
                              default_graph=_graphs(job.default_graphs),
                              named_graphs=_graphs(tuple(g for g in job.named_graphs if g not in DEFAULT_GRAPH_NAMES)))
         if isinstance(answer, ox.QueryBoolean):
-            return _ask(bool(answer), job)
+            return answer_ask(bool(answer), job)
         if isinstance(answer, ox.QuerySolutions):
-            return _select(answer, job)
-        return _construct(answer, job)
+            return answer_select(answer, job)
+        return answer_graph(answer, job)
     except SyntaxError as error:
         return Outcome.refused(explain_syntax_error(job.query, str(error), (name for name, _ in job.prefixes)))
     except (OSError, RuntimeError, ValueError, TypeError) as error:
-        return Outcome.error(500, f"query evaluation failed: {error}")
+        text = " ".join(str(error).split())
+        if "Corruption" in text:  # RocksDB found damaged files: the store's fault, not the query's
+            return Outcome.error(503, f"the store is corrupted ({text[:300]}); the operator must rebuild it")
+        return Outcome.error(500, f"query evaluation failed: {text[:2000]}")
     except MemoryError:
         return Outcome.error(503, "query evaluation ran out of memory; narrow the query (add LIMIT, filters)")
 
 
-def _ask(answer: bool, job: Job) -> Outcome:
+def answer_ask(answer: bool, job: Job) -> Outcome:
+    """An ASK answer in the job's format (also for the remote pass-through, engines.py)."""
     if job.results_format is None:
         return _not_acceptable("ASK", "results")
-    return Outcome(200, results.ASK_WRITERS[job.results_format](answer), job.results_format, rows=1)
+    # An ASK answer is one boolean and is never cut; the markers say so, as on every other result.
+    return Outcome(200, results.ASK_WRITERS[job.results_format](answer), job.results_format, truncated=False, rows=1,
+                   limit=job.max_rows)
 
 
-def _select(solutions: ox.QuerySolutions, job: Job) -> Outcome:
+def answer_select(solutions: ox.QuerySolutions, job: Job) -> Outcome:
+    """SELECT solutions cut at the job's cap, in its format."""
     if job.results_format is None:
         return _not_acceptable("SELECT", "results")
     variables = [v.value for v in solutions.variables]
@@ -111,7 +119,8 @@ def _select(solutions: ox.QuerySolutions, job: Job) -> Outcome:
     return Outcome(200, body, job.results_format, truncated, len(table.rows), job.max_rows)
 
 
-def _construct(triples: ox.QueryTriples, job: Job) -> Outcome:
+def answer_graph(triples: Iterable[ox.Triple], job: Job) -> Outcome:
+    """CONSTRUCT/DESCRIBE triples cut at the job's cap, in its format."""
     if job.graph_format is None:
         return _not_acceptable("CONSTRUCT or DESCRIBE", "graph")
     kept = list(itertools.islice(triples, job.max_rows + 1))

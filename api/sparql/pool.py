@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import multiprocessing
 import os
 import signal
@@ -33,6 +34,11 @@ from dxkb.api.sparql.execution import Job, Outcome
 
 log = logging.getLogger("dxkb.sparql")
 STARTUP_TIMEOUT = 60.0  # seconds for a worker to open the store
+#: How long a query may wait for a free worker, as a share of DXKB_SPARQL_TIMEOUT, before it is answered
+#: 503 + Retry-After. Once it has a worker it gets the full time limit of its own, so a client waits at most
+#: (1 + QUEUE_SHARE) x the time limit. A worker replaced after a kill needs ~1-2 s to start on a loaded machine:
+#: a shorter wait would turn that gap into 503s.
+QUEUE_SHARE = 1.0
 
 
 class PoolError(EndpointError):
@@ -222,9 +228,10 @@ class WorkerPool:
         self._top_up()
         assert self._idle is not None and self._executor is not None and self._loop is not None
         started = time.monotonic()
-        item = await self._acquire(started, timeout)
-        remaining = max(timeout - (time.monotonic() - started), 0.05)
-        future = self._executor.submit(self._call, item, job, remaining)
+        item = await self._acquire(started, timeout * QUEUE_SHARE)
+        # Once it has a worker the query gets the whole time limit of its own: a query that waited in the queue
+        # must not be stopped with a misleading "after 10 s" when it ran for a fraction of that.
+        future = self._executor.submit(self._call, item, job, timeout)
         verdict, detail = await asyncio.wrap_future(future, loop=self._loop)
         if verdict == "ok":
             return detail
@@ -248,8 +255,9 @@ class WorkerPool:
             try:
                 item = await asyncio.wait_for(self._idle.get(), max(remaining, 0.0))
             except asyncio.TimeoutError:
-                raise PoolError(503, f"all {self.size} SPARQL workers stayed busy for {timeout:g} s; "
-                                     "try again later", {"Retry-After": "5"}) from None
+                raise PoolError(503, f"all {self.size} SPARQL workers stayed busy for {timeout:g} s (the queue "
+                                     "wait limit, DXKB_SPARQL_TIMEOUT); try again later",
+                                {"Retry-After": str(max(1, math.ceil(timeout)))}) from None
             if isinstance(item, Worker):
                 return item
             if item.at >= started - 1.0:

@@ -13,7 +13,7 @@ that is not absolute) becomes an EndpointError naming the parameter at fault.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_to_bytes
 
 import pyoxigraph as ox
 from starlette.requests import Request
@@ -21,6 +21,7 @@ from starlette.requests import Request
 from dxkb.api.sparql.errors import EndpointError
 
 MAX_BODY_BYTES = 1_000_000  # a query longer than this is not a query a person wrote
+MAX_FIELDS = 1000  # parameters per query string or form body
 FORM = "application/x-www-form-urlencoded"
 QUERY = "application/sparql-query"
 UPDATE = "application/sparql-update"
@@ -81,9 +82,33 @@ def _iris(values: list[str], name: str) -> tuple[str, ...]:
     return tuple(values)
 
 
+def _decode(part: bytes) -> str:
+    return unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8")
+
+
+def _pairs(raw: bytes, what: str) -> list[tuple[str, str]]:
+    """Decode ``name=value&...`` strictly: a percent-escape that is not UTF-8 (``%FF``) is a 400 naming the
+    parameter, exactly as raw non-UTF-8 bytes are, rather than silently becoming U+FFFD in the query."""
+    pairs = []
+    for field_bytes in raw.split(b"&"):
+        if not field_bytes:
+            continue
+        name, _, value = field_bytes.partition(b"=")
+        try:
+            pairs.append((_decode(name), _decode(value)))
+        except UnicodeDecodeError as error:
+            shown = unquote_to_bytes(name).decode("utf-8", "replace")[:40]
+            raise EndpointError(400, f"{what}: parameter {shown!r} is not valid UTF-8 once percent-decoded "
+                                     f"(byte {error.start}); encode the text as UTF-8 before percent-encoding "
+                                     "it") from None
+        if len(pairs) > MAX_FIELDS:
+            raise EndpointError(400, f"{what} has more than {MAX_FIELDS} parameters")
+    return pairs
+
+
 async def read(request: Request) -> SparqlRequest:
     """The request's query and dataset; raises EndpointError (400, 403, 413, 415) with the reason."""
-    pairs = list(request.query_params.multi_items())
+    pairs = _pairs(request.scope.get("query_string", b""), "the URL's query string")
     if request.method == "POST":
         content_type = request.headers.get("content-type")
         media = _media_type(content_type)
@@ -91,11 +116,8 @@ async def read(request: Request) -> SparqlRequest:
         if media == UPDATE:
             raise EndpointError(403, READ_ONLY)
         if media == FORM:
-            text = _text(body, _charset(content_type), "the form body")
-            try:
-                pairs += parse_qsl(text, keep_blank_values=True, strict_parsing=False, max_num_fields=1000)
-            except ValueError as error:
-                raise EndpointError(400, f"the form body cannot be decoded: {error}") from None
+            _text(body, _charset(content_type), "the form body")  # raw bytes: UTF-8 (400 naming the byte)
+            pairs += _pairs(body, "the form body")
         elif media == QUERY:
             if any(name == "query" for name, _ in pairs):
                 raise EndpointError(400, "a query was sent both in the body (application/sparql-query) and as "

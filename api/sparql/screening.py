@@ -19,6 +19,15 @@ import re
 from dataclasses import dataclass
 from typing import Iterable
 
+#: The deepest nesting of ``{ }``, ``( )`` and ``[ ]`` a query may have. pyoxigraph's parser recurses once per
+#: level and overflows its stack - a segfault that kills the process, not an exception - somewhere between
+#: 1,000 and 2,000 nested groups (measured with pyoxigraph 0.5.13 on the main thread; threads have less stack).
+#: Queries people write nest fewer than 20 levels; 100 leaves room for generated ones and a wide safety margin.
+MAX_NESTING = 100
+#: The longest query text (characters) the guard lets through; the HTTP body limit (1 MB) is the same, so the
+#: guard matters for other callers (the CLI, GET URLs behind a proxy with a larger limit).
+MAX_QUERY_CHARS = 1_000_000
+
 UPDATE_KEYWORDS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"})
 QUERY_KEYWORDS = frozenset({"SELECT", "CONSTRUCT", "DESCRIBE", "ASK"})
 
@@ -57,8 +66,39 @@ def operation(words: list[str]) -> str | None:
     return next((word for word in words if word not in ("BASE", "PREFIX")), None)
 
 
+def nesting_depth(text: str) -> int:
+    """The deepest nesting of brackets outside strings, IRIs and comments (unbalanced closers count as 0)."""
+    depth = deepest = 0
+    for match in _TOKEN.finditer(text):
+        if match.lastgroup != "other":
+            continue
+        char = match.group()
+        if char in "{([":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "})]":
+            depth = max(depth - 1, 0)
+    return deepest
+
+
+def guard(text: str) -> Refusal | None:
+    """A 400 refusal for a query too long or nested too deeply for the engine's parser to survive; the message
+    names the limit. Runs before any parser (pyoxigraph's would crash the process, rdflib's hit RecursionError)."""
+    if len(text) > MAX_QUERY_CHARS:
+        return Refusal(400, f"the query has {len(text):,} characters; at most {MAX_QUERY_CHARS:,} are accepted")
+    depth = nesting_depth(text)
+    if depth > MAX_NESTING:
+        return Refusal(400, f"the query nests brackets {depth:,} levels deep ({{ }}, ( ) or [ ]); at most "
+                            f"{MAX_NESTING} levels are accepted (MAX_NESTING): flatten the query")
+    return None
+
+
 def screen(text: str, *, allow_service: bool) -> Refusal | None:
-    """A refusal for updates and (unless allowed) SERVICE calls; None when the text may go to the engine."""
+    """A refusal for queries too large or deep for the parser (see ``guard``), updates and (unless allowed) SERVICE
+    calls; None when the text may go to the engine."""
+    too_big = guard(text)
+    if too_big:
+        return too_big
     if all(m.lastgroup == "comment" or not m.group().strip() for m in _TOKEN.finditer(text)):
         return Refusal(400, "the query is empty: send a SPARQL SELECT, ASK, CONSTRUCT or DESCRIBE query")
     words = keywords(text)

@@ -83,8 +83,8 @@ def main(conn: Connection, database: str, memory_mb: int, parent_pid: int) -> No
 
     try:
         store = ox.Store.read_only(database)
-    except (OSError, ValueError) as error:
-        conn.send((FAILED, f"cannot open the store at {database}: {error}"))
+    except (OSError, ValueError, RuntimeError) as error:  # RuntimeError: RocksDB "Corruption: ..."
+        conn.send((FAILED, f"cannot open the store at {database}: {' '.join(str(error).split())[:300]}"))
         return
     conn.send((READY, os.getpid()))
     while True:

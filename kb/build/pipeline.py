@@ -30,7 +30,7 @@ from dxkb.kb.build.validation import check_shapes
 from dxkb.kb.errors import BuildError
 from dxkb.kb.store import queries as sparql
 from dxkb.kb.store.base import Store
-from dxkb.kb.store.folder import BUILDS, CURRENT_LINK, swap_current
+from dxkb.kb.store.folder import BUILDS, remove_stale, swap_current
 from dxkb.kb.store.oxigraph import InProcessStore
 
 DXKB = vocab.DXKB
@@ -75,7 +75,7 @@ def populate(store: ox.Store, *, extra_modules: list[Path] | None = None, includ
                 notes.append(importers.run(name, target, source_dir=source_dir))
                 store.bulk_load(path=str(target), format=ox.RdfFormat.N_TRIPLES)
     graph = InProcessStore(store)
-    with steps.step("derive log-frequencies and specificity weights"):
+    with steps.step("derive log-frequencies, specificity weights and red-flag findings"):
         store.extend(_derived_quads(graph))
     with steps.step("quality checks (queries/checks)"):
         run_checks(graph)
@@ -134,6 +134,10 @@ def _derived_quads(graph: Store) -> list[ox.Quad]:
     for term, count in descendants.items():
         value = math.log((count + 1) / total)
         quads.append(ox.Quad(ox.NamedNode(term), log_s, ox.Literal(repr(value), datatype=ox.NamedNode(str(XSD.double)))))
+    flagged = ox.NamedNode(DXKB + "underRedFlag")
+    true = ox.Literal("true", datatype=ox.NamedNode(str(XSD.boolean)))
+    quads += [ox.Quad(ox.NamedNode(row["finding"]), flagged, true)
+              for row in sparql.select(graph, "build/red_flag_findings")]
     return quads
 
 
@@ -193,9 +197,5 @@ def build(folder: str | Path, *, include: tuple[str, ...] = (), extra_modules: l
 
 
 def _remove_stale(root: Path) -> None:
-    """Delete unfinished builds and builds no longer linked as current (never the live one)."""
-    link = root / CURRENT_LINK
-    live = link.resolve() if link.exists() else None
-    for entry in (root / BUILDS).iterdir():
-        if entry.resolve() != live:
-            shutil.rmtree(entry, ignore_errors=True)
+    """Delete unfinished builds and old builds no process serves (kb/store/folder.py: pins, KEEP_BUILDS)."""
+    remove_stale(root)

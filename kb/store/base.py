@@ -55,5 +55,10 @@ class Store(ABC):
         """Whether loading every annotation into memory at start is cheap (in-process stores)."""
         return self.native is not None
 
+    @property
+    def damage(self) -> str | None:
+        """Why the store is known to be damaged (a query met corrupted files), or None: what /healthz reports."""
+        return None
+
     def close(self) -> None:
         """Release connections; the default has none."""

@@ -14,7 +14,7 @@ from rdflib import Graph
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.query import Result
 
-from dxkb.kb.errors import QueryError
+from dxkb.kb.errors import QueryError, StoreCorrupted
 from dxkb.kb.store.base import Row, Store
 from dxkb.kb.vocab import NAMESPACES
 
@@ -41,6 +41,16 @@ def plain(term: Any) -> Any:
     return term.value
 
 
+def corruption(error: BaseException, where: str) -> StoreCorrupted | None:
+    """A one-line StoreCorrupted for RocksDB's "Corruption: ..." (truncated or zeroed files, an empty CURRENT),
+    which pyoxigraph raises as a RuntimeError with a multi-line text; None for any other error."""
+    text = " ".join(str(error).split())
+    if "Corruption" not in text and "corrupt" not in text.lower():
+        return None
+    return StoreCorrupted(f"the store at {where} is corrupted ({text[:300]}); rebuild it with `dxkb build` (or "
+                          "restore it from a backup)")
+
+
 def graph_over(store: ox.Store) -> Graph:
     """An rdflib Graph over the default graph of a pyoxigraph store (oxrdflib's public constructor)."""
     graph = Graph(store=OxigraphStore(store=store), identifier=DATASET_DEFAULT_GRAPH_ID)
@@ -56,6 +66,19 @@ class InProcessStore(Store):
         self._store = store
         self._graph: Graph | None = None
 
+    def _failed(self, error: Exception) -> Exception:
+        """The error to raise for a failure of pyoxigraph: StoreCorrupted when RocksDB says so (remembered, so
+        that /healthz answers 503 with the reason from then on), else QueryError."""
+        damaged = corruption(error, self.public_location)
+        if damaged is not None:
+            self._damage = str(damaged)
+            return damaged
+        return QueryError(f"{type(error).__name__}: {error}")
+
+    @property
+    def damage(self) -> str | None:
+        return getattr(self, "_damage", None)
+
     @property
     def native(self) -> ox.Store:
         return self._store
@@ -67,8 +90,8 @@ class InProcessStore(Store):
     def rows(self, text: str) -> list[Row]:
         try:
             solutions = self._store.query(text, default_graph=None)
-        except (SyntaxError, OSError, ValueError) as error:
-            raise QueryError(f"{type(error).__name__}: {error}") from error
+        except (SyntaxError, OSError, ValueError, RuntimeError) as error:
+            raise self._failed(error) from error
         if not isinstance(solutions, ox.QuerySolutions):
             raise QueryError("not a SELECT query")
         variables = [v.value for v in solutions.variables]
@@ -84,14 +107,17 @@ class InProcessStore(Store):
                         value = converted[term] = plain(term)
                     row[variable] = value
                 rows.append(row)
-        except (OSError, ValueError) as error:
-            raise QueryError(f"{type(error).__name__}: {error}") from error
+        except (OSError, ValueError, RuntimeError) as error:
+            raise self._failed(error) from error
         return rows
 
     def query(self, text: str) -> Result:
         if self._graph is None:
             self._graph = graph_over(self._store)
         try:
-            return self._graph.query(text)
+            result = self._graph.query(text)
+            if result.type == "SELECT":
+                _ = result.bindings  # evaluate now: a failure while the caller iterates would escape as a traceback
+            return result
         except Exception as error:  # rdflib and pyoxigraph raise several parser and evaluation error types
-            raise QueryError(f"{type(error).__name__}: {error}") from error
+            raise self._failed(error) from error
