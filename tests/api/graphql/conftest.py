@@ -38,7 +38,10 @@ def gql(http: httpx.Client) -> GraphQLClient:
 @pytest.fixture(scope="session")
 def hpo_gql(hpo_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GraphQLClient]:
     """A GraphQL client of a real uvicorn process on the HPO store (started once per session)."""
-    server = start_server(str(hpo_store), tmp_path_factory.mktemp("hpo-server"), timeout=240.0)
+    # The first requests load the HPO annotations themselves while the server warms up in the background (several
+    # seconds on a loaded machine): these tests check answers, not the deadline, so they get a generous one.
+    server = start_server(str(hpo_store), tmp_path_factory.mktemp("hpo-server"), timeout=240.0,
+                          env={"DXKB_GRAPHQL_TIMEOUT": "120"})
     try:
         with httpx.Client(base_url=server.url, timeout=120) as client:
             yield GraphQLClient(client)

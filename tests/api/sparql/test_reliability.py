@@ -106,7 +106,7 @@ def test_a_query_queued_behind_busy_workers_gets_a_time_limit_of_its_own(tmp_pat
         time.sleep(1.5)  # the small query waits 0.5 s for the worker, then the worker is killed and replaced
         queued = httpx.post(server.sparql, data={"query": SMALL}, headers={"Accept": JSON}, timeout=30)
         heavy.join()
-        assert results["heavy"].status_code == 504
+        assert results["heavy"].status_code in (503, 504)  # 504 at the time limit, 503 if the memory cap came first
         assert queued.status_code in (200, 503), queued.text
         if queued.status_code == 503:
             assert int(queued.headers["retry-after"]) >= 1
