@@ -121,6 +121,7 @@ class Retrieval:
         self._scored: list[str] | None = None
         self._table: DiseaseTable | None = None
         self._pending: frozenset[str] | None = None
+        self._worked_up: frozenset[str] | None = None
 
     # ------------------------------------------------------------------ static parts
     @property
@@ -250,10 +251,14 @@ class Retrieval:
             step.yields.sort(key=lambda y: y.finding)  # rows come in no fixed order (it differs between backends)
         return sorted(steps.values(), key=lambda s: (s.order, s.id))
 
-    def worked_up(self) -> set[str]:
-        """Findings some step of the work-up asks about or reveals (history, examination, tests, waiting): their
-        absence is scored as the step reports it, without the reporting model of case reports (scoring._term)."""
-        return {y.finding for step in self.steps for y in step.yields}
+    def worked_up(self) -> frozenset[str]:
+        """Findings some step of a curated work-up asks about or reveals (history, examination, tests, waiting):
+        their absence is scored as the step reports it, without the reporting model of case reports
+        (scoring._term). Imported steps (MAxO, LOINC) are left out: that a finding *can* be seen through them does
+        not make its absence in a case report a systematic look (as in pending_results)."""
+        if self._worked_up is None:
+            self._worked_up = frozenset(y.finding for step in self.steps if step.source is None for y in step.yields)
+        return self._worked_up  # type: ignore[return-value]
 
     def pending_results(self) -> set[str]:
         """Findings only a test or time reveals (yields of steps other than history taking and examination): one
