@@ -130,12 +130,7 @@ def import_loinc2hpo(target: Path, *, source_dir: str | Path | None = None, hpo_
                 out.line(subject, out.iri(DCTERMS + "source"), dataset)
             for finding in sorted(findings):
                 node = out.fresh_iri(f"https://w3id.org/dxkb/loinc2hpo/yield/{code}/{finding.replace(':', '_')}")
-                out.line(node, out.iri(RDF_TYPE), out.iri(DXKB + "StepYield"))
-                out.line(node, out.iri(DXKB + "step"), out.iri(step))
-                out.line(node, out.iri(DXKB + "finding"), out.iri(str(to_iri(finding))))
-                out.line(node, out.iri(DXKB + "sensitivity"), out.literal(decimal(lab.sensitivity), XSD_DECIMAL))
-                out.line(node, out.iri(DXKB + "specificity"), out.literal(decimal(lab.specificity), XSD_DECIMAL))
-                out.line(node, out.iri(DCTERMS + "source"), dataset)
+                public.write_step_yield(out, node, step, finding, lab.sensitivity, lab.specificity, dataset)
                 yields += 1
         triples = out.count
     parts = [f"loinc2hpo {version}: {len(reveals):,} laboratory tests", f"{yields:,} yields",

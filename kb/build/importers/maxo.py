@@ -243,12 +243,8 @@ def import_maxo(target: Path, *, source_dir: str | Path | None = None, hpo_obo: 
             for finding in sorted(yields.get(maxo_id, ())):
                 node = out.fresh_iri(f"https://w3id.org/dxkb/maxo/yield/{maxo_id.replace(':', '_')}/"
                                      f"{finding.replace(':', '_')}")
-                out.line(node, out.iri(RDF_TYPE), out.iri(DXKB + "StepYield"))
-                out.line(node, out.iri(DXKB + "step"), out.iri(step_iri))
-                out.line(node, out.iri(DXKB + "finding"), out.iri(str(to_iri(finding))))
-                out.line(node, out.iri(DXKB + "sensitivity"), out.literal(decimal(kind.sensitivity), XSD_DECIMAL))
-                out.line(node, out.iri(DXKB + "specificity"), out.literal(decimal(kind.specificity), XSD_DECIMAL))
-                out.line(node, out.iri(DCTERMS + "source"), dataset)
+                public.write_step_yield(out, node, step_iri, finding, kind.sensitivity, kind.specificity,
+                                        dataset)
                 count += 1
             for finding in sorted(prenatal.get(maxo_id, ())):
                 out.line(out.iri(str(to_iri(finding))), out.iri(DXKB + "prenatallyObservableThrough"),

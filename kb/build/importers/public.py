@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Iterator, TextIO
 
 from dxkb.kb.errors import BuildError
-from dxkb.kb.vocab import DXKB, SOURCE_BASE
+from dxkb.kb.build.importers.writer import NTriplesWriter, decimal
+from dxkb.kb.vocab import DCTERMS, DXKB, RDF_TYPE, SOURCE_BASE, XSD, to_iri
 
 #: Official locations of the files, by file name (``dxkb build --download``).
 OFFICIAL_URLS: dict[str, str] = {
@@ -229,3 +230,15 @@ def curated_alignments(prefix: str) -> dict[str, str]:
         if curie.startswith(prefix + ":") and _ALIGN.match(curie):
             found.setdefault(curie, str(step))
     return found
+
+
+def write_step_yield(out: NTriplesWriter, node: str, step: str, finding: str, sensitivity: float,
+                     specificity: float, dataset: str) -> None:
+    """One ``dxkb:StepYield``: the step (IRI) reveals the finding (CURIE) with this sensitivity and specificity;
+    ``node`` and ``dataset`` already serialised. Written alike by every importer of diagnostic steps."""
+    out.line(node, out.iri(RDF_TYPE), out.iri(DXKB + "StepYield"))
+    out.line(node, out.iri(DXKB + "step"), out.iri(step))
+    out.line(node, out.iri(DXKB + "finding"), out.iri(str(to_iri(finding))))
+    out.line(node, out.iri(DXKB + "sensitivity"), out.literal(decimal(sensitivity), XSD + "decimal"))
+    out.line(node, out.iri(DXKB + "specificity"), out.literal(decimal(specificity), XSD + "decimal"))
+    out.line(node, out.iri(DCTERMS + "source"), dataset)
