@@ -15,10 +15,11 @@ from graphql import build_schema, parse
 from dxkb.api.app import create_app
 from dxkb.api.graphql.cost import CostModel, diagnose_cost
 from dxkb.api.graphql.schema import sdl
-from dxkb.kb.service import KnowledgeBase
+from dxkb.kb.service import KnowledgeBase, open_store
 from dxkb.kb.settings import Settings
 from dxkb.kb.store import queries as sparql
 from tests.support.servers import GraphQLClient
+from tests.support.stores import ObservedStore
 
 MODEL = CostModel(build_schema(sdl()))
 DEFINITIONS_PAGE = "{ diseases(first: %d) { edges { node { id findings { finding { definition } } } } } }"
@@ -114,21 +115,12 @@ def test_a_huge_id_is_not_echoed(gql: GraphQLClient, query: str) -> None:
 
 
 class SlowKnowledgeBase(KnowledgeBase):
-    """The real knowledge base behind a slow store: finding look-ups wait 1 s before they query; store queries
-    actually made are counted."""
+    """The real knowledge base with slow finding look-ups (they wait 1 s before they query); the queries that
+    reached the store are in ``store.ran``."""
 
-    def __init__(self, settings: Settings) -> None:
-        super().__init__(settings)
-        self.store_queries: list[str] = []
-
-    def finding_details(self, curies):
+    def finding_details(self, curies):  # type: ignore[override]
         time.sleep(1.0)
         return super().finding_details(curies)
-
-    def _select(self, query, variable, curies):
-        result = super()._select(query, variable, curies)
-        self.store_queries.append(query)
-        return result
 
 
 def test_the_deadline_stops_the_work_and_frees_the_threads(curated_store: Path) -> None:
@@ -136,7 +128,8 @@ def test_the_deadline_stops_the_work_and_frees_the_threads(curated_store: Path) 
     deadline, and the look-up still waiting in its thread when it passed never reaches the store (before, such
     work ran on for minutes after the client gave up)."""
     settings = Settings(store=str(curated_store), graphql_timeout=0.5)
-    kb = SlowKnowledgeBase(settings)
+    store = ObservedStore(open_store(settings))
+    kb = SlowKnowledgeBase(settings, store)
     aliases = " ".join(f'p{i}: findings(search: "a", first: 5) {{ edges {{ node {{ isRedFlag }} }} }}'
                        for i in range(30))
 
@@ -152,4 +145,4 @@ def test_the_deadline_stops_the_work_and_frees_the_threads(curated_store: Path) 
     assert response.json()["errors"][0]["extensions"]["code"] == "TIMEOUT"
     assert elapsed < 1.0
     time.sleep(1.5)  # the look-up's thread wakes up past the deadline
-    assert "finding_details" not in kb.store_queries
+    assert "finding_details" not in store.ran

@@ -10,20 +10,9 @@ from pathlib import Path
 import httpx
 
 from dxkb.api.app import create_app
-from dxkb.kb.service import KnowledgeBase
+from dxkb.kb.service import KnowledgeBase, open_store
 from dxkb.kb.settings import Settings
-
-
-class CountingKnowledgeBase(KnowledgeBase):
-    """The real curated KB, counting the store queries of the batched look-ups."""
-
-    def __init__(self, settings: Settings) -> None:
-        super().__init__(settings)
-        self.queries: Counter[str] = Counter()
-
-    def _select(self, query: str, variable: str, curies):  # type: ignore[override]
-        self.queries[query] += 1
-        return super()._select(query, variable, curies)
+from tests.support.stores import ObservedStore
 
 
 class SlowKnowledgeBase(KnowledgeBase):
@@ -35,11 +24,11 @@ class SlowKnowledgeBase(KnowledgeBase):
         self.lock = threading.Lock()
         self.waiting = 0
 
-    def _diagnose_canonical(self, observations, limit, patient=None):  # type: ignore[override]
+    def diagnose(self, observations, limit=10, patient=None):  # type: ignore[override]
         with self.lock:
             self.waiting += 1
         self.release.wait(timeout=60)
-        return super()._diagnose_canonical(observations, limit, patient)
+        return super().diagnose(observations, limit, patient)
 
 
 async def _post(app, queries: list[dict]) -> list[httpx.Response]:
@@ -50,19 +39,23 @@ async def _post(app, queries: list[dict]) -> list[httpx.Response]:
 
 def test_nested_details_cost_one_query_per_kind_not_per_object(curated_store: Path) -> None:
     settings = Settings(store=str(curated_store))
-    kb = CountingKnowledgeBase(settings)
+    store = ObservedStore(open_store(settings))
+    kb = KnowledgeBase(settings, store)
     # first: 10 holds all 5 curated diseases; first: 100 with every detail is above the cost maximum (cost.py).
     query = """{ diseases(first: 10) { totalCount edges { node {
         id prior causeCategory definition xrefs parents { id }
         findings { frequency finding { id isRedFlag definition xrefs } } } } } }"""
-    (response,) = asyncio.run(_post(create_app(settings, kb), [{"query": query}]))
+    app = create_app(settings, kb)
+    asyncio.run(_post(app, [{"query": query}]))  # the first request also loads the label indexes
+    store.ran.clear()
+    (response,) = asyncio.run(_post(app, [{"query": query}]))
     body = response.json()
     assert "errors" not in body, body
     nodes = [e["node"] for e in body["data"]["diseases"]["edges"]]
     assert len(nodes) == 5 and sum(len(n["findings"]) for n in nodes) > 20
     # One query per kind of detail for all 5 diseases, one for all their findings; xrefs at two levels.
-    assert kb.queries == {"disease_details": 1, "disease_parents": 1, "disease_findings": 1, "finding_details": 1,
-                          "term_xrefs": 2}
+    assert Counter(store.ran) == {"disease_details": 1, "disease_categories": 1, "disease_parents": 1,
+                                  "disease_findings": 1, "finding_details": 1, "term_xrefs": 2}
 
 
 def test_slow_store_work_does_not_block_other_requests(curated_store: Path) -> None:
