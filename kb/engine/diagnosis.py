@@ -10,12 +10,15 @@ from __future__ import annotations
 import math
 from typing import Iterable
 
+import numpy as np
+
 from dxkb.kb.engine import advice, model, nextsteps, questions, scoring
 from dxkb.kb.engine import patient as context
 from dxkb.kb.engine import triage
 from dxkb.kb.engine.catalog import LabelIndex
 from dxkb.kb.engine.categories import CauseCategories
 from dxkb.kb.engine.openworld import OpenWorld
+from dxkb.kb.engine.ranking import Ranker
 from dxkb.kb.engine.retrieval import Retrieval
 from dxkb.kb.engine.types import Candidate, Diagnosis, Evidence, Observation, Patient, Status, Step, Warning
 from dxkb.kb.errors import InputError
@@ -29,6 +32,7 @@ class DiagnosisEngine:
     def __init__(self, store: Store, *, strict_ids: bool = False) -> None:
         self.store = store
         self.retrieval = Retrieval(store)
+        self.ranker = Ranker(self.retrieval)
         self.strict_ids = strict_ids  # unknown IDs: BAD_USER_INPUT (True) or dropped with a warning (False)
         self.observability = nextsteps.Observability(self.retrieval)
         self.triage_rules = triage.TriageRules(store)
@@ -167,13 +171,17 @@ class DiagnosisEngine:
         if shown:  # labels, categories and sourced evidence of the candidates shown (same matching, same numbers)
             shown_iris = [str(to_iri(c.disease)) for c in shown]
             summaries = self.retrieval.summaries(shown_iris)
-            sourced = self.retrieval.evidence(iri_of.values(), shown_iris)
+            # the matches the ranking weighed (retrieval's caches); only the cited sources come from the store
+            matched = self.retrieval.matches(sorted({iri_of[o.finding] for o in obs if o.status is not Status.UNKNOWN}),
+                                             shown_iris)
+            sources = self.retrieval.sources(shown_iris)
             categories = self.categories.most_specific(shown_iris)
             for candidate, iri in zip(shown, shown_iris):
                 summary = summaries.get(iri)
                 candidate.label = (summary.label if summary else None) or candidate.disease
                 candidate.cause_category = categories.get(iri)
-                self._explain(candidate, sourced.get(iri, {}), [o for o in obs if o.finding not in implied], iri_of)
+                self._explain(candidate, matched.get(iri, {}), sources[iri],
+                              [o for o in obs if o.finding not in implied], iri_of)
         flags = advice.red_flags(self.retrieval, sorted(present))
         steps = nextsteps.next_steps(self.retrieval, set(iri_of.values()), present, ranked, self.observability)
         ancestors = self.retrieval.ancestors(present) if present else {}
@@ -197,10 +205,8 @@ class DiagnosisEngine:
         """Every candidate, most probable first, as `diagnose` ranks them, without labels, evidence or next steps
         (for benchmarks that need the rank of one disease among thousands)."""
         obs = self.validate(observations)
-        return self._rank_open(obs, {o.finding: str(to_iri(o.finding)) for o in obs}, context.check(patient))[0]
-
-    def _rank(self, obs: list[Observation], iri_of: dict[str, str], keep: int | None = None) -> list[Candidate]:
-        return self._rank_open(obs, iri_of, keep)[0]
+        return self._rank_open(obs, {o.finding: str(to_iri(o.finding)) for o in obs},
+                               patient=context.check(patient))[0]
 
     def _rank_open(self, obs: list[Observation], iri_of: dict[str, str], keep: int | None = None,
                    patient: Patient | None = None) -> tuple[list[Candidate], float]:
@@ -215,68 +221,41 @@ class DiagnosisEngine:
         entry are not ranked (retrieval.duplicates). probability ∝ prior x likelihood^(1/TEMPERATURE)."""
         implied = self.implied(obs)
         keys = [(iri_of[o.finding], o.status is Status.PRESENT) for o in obs
-                if o.status is not Status.UNKNOWN and o.finding not in implied]
-        stated = {finding for finding, _ in keys}  # UNKNOWN answers weigh exactly as if never asked
-        matches = self.retrieval.matches(sorted(stated))
-        table = self.retrieval.table()
-        pending = self.retrieval.pending_results()
-        worked_up = self.retrieval.worked_up()
-        background = scoring.log_likelihood({}, keys, worked_up)  # what each finding gives a disease it does not reach
-        order = {finding: i for i, (finding, _) in enumerate(keys)}
-        present_of = dict(keys)
-        no_match = {f: scoring.term(None, p, f in worked_up).log for f, p in keys}
-        tempering = 1.0 / model.TEMPERATURE
-        scores = [lp + tempering * (total + background) for lp, total in zip(table.log_priors, table.totals)]
-        for i, waiting in table.pending:  # features only a test reveals are not unreported
-            scores[i] = table.log_priors[i] + tempering * (
-                background + scoring.unreported(table.totals[i], table.terms[i], waiting))
-        for disease, by_observed in matches.items():
-            i = table.index.get(disease)
-            if i is None:  # a copy of another disease (not ranked)
-                continue
-            terms = table.terms[i]
-            # the background for every finding, corrected where an annotation matches (in canonical order): the
-            # same sum as over all findings, at the cost of the matched ones only
-            likelihood = background
-            for finding in sorted((f for f in by_observed if f in order), key=order.__getitem__):
-                likelihood += scoring.term(by_observed[finding], present_of[finding],
-                                           finding in worked_up).log - no_match[finding]
-            mentioned = {m.annotated for f, found in by_observed.items() if f in stated
-                         for m in found if not m.negated} | (pending & terms.keys())
-            likelihood += scoring.unreported(table.totals[i], terms, mentioned) if mentioned else table.totals[i]
-            scores[i] = table.log_priors[i] + tempering * likelihood
+                if o.status is not Status.UNKNOWN and o.finding not in implied]  # UNKNOWN weighs as never asked
+        table, arrays, _features = self.ranker.arrays()
+        scores, reached = self.ranker.scores(keys)
+        if patient is not None and patient.age_years is not None:  # onset: weighed where a finding reaches
+            hit = reached.tolist()
+            scores[reached] += np.array(self.onsets.log_factors([table.iris[i] for i in hit], patient),
+                                        dtype=np.float64)
         # A curated prior is conditional on the complaint it was curated for (e.g. among people presenting with a
         # rash): a disease carrying one is ranked only when a PRESENT finding reaches it, else its prior would claim
         # a share of presentations outside its module (a Marfan picture is not a viral exanthem).
-        present = {f for f, p in keys if p}
-        reached = {d for d, by_observed in matches.items()
-                   if any(not m.negated for f in present for m in by_observed.get(f, ()))}
-        outside = {i for i, (_, _, is_default) in enumerate(table.priors)
-                   if not is_default and table.iris[i] not in reached}
-        if patient is not None and patient.age_years is not None:  # onset: weighed where a finding reaches
-            hit = sorted(i for i in (table.index.get(d) for d in reached) if i is not None)
-            for i, f in zip(hit, self.onsets.log_factors([table.iris[i] for i in hit], patient)):
-                scores[i] += f
-        for i in outside:
-            scores[i] = -math.inf
+        outside = np.setdiff1d(arrays.curated, reached)
+        scores[outside] = -np.inf
         # the open-world hypothesis (kb/engine/openworld.py), on the same scale as the diseases' scores
+        tempering = 1.0 / model.TEMPERATURE
         other_prior = math.log(self.open_world.prior(self.retrieval.priors))
         other_score = other_prior + tempering * (self.open_world.log_score(keys, self.retrieval.priors) - other_prior)
-        probabilities = scoring.posterior(scores + [other_score])
-        other = probabilities.pop()
+        probabilities = scoring.posterior_array(np.append(scores, other_score))
+        other = float(probabilities[-1])
+        probabilities = probabilities[:-1]
+        ranked = np.lexsort((arrays.curie_rank, -probabilities))  # most probable first, ties by CURIE
+        if len(outside):
+            ranked = ranked[~np.isin(ranked, outside)]
+        if keep is not None:
+            ranked = ranked[:keep]
         curies = table.curies
-        ranking = sorted((i for i in range(len(scores)) if i not in outside),
-                         key=lambda i: (-probabilities[i], curies[i]))
         candidates: list[Candidate] = []
-        for rank, i in enumerate(ranking if keep is None else ranking[:keep], start=1):
+        for rank, i in enumerate(ranked.tolist(), start=1):
             prior, source, is_default = table.priors[i]
-            candidates.append(Candidate(disease=curies[i], label=curies[i], probability=probabilities[i], rank=rank,
-                                        prior=prior, prior_is_default=is_default, prior_source=source,
-                                        cause_category=None, score=scores[i]))
+            candidates.append(Candidate(disease=curies[i], label=curies[i], probability=float(probabilities[i]),
+                                        rank=rank, prior=prior, prior_is_default=is_default, prior_source=source,
+                                        cause_category=None, score=float(scores[i])))
         return candidates, other
 
-    def _explain(self, candidate: Candidate, matches: dict[str, list], obs: list[Observation],
-                 iri_of: dict[str, str]) -> None:
+    def _explain(self, candidate: Candidate, matches: dict[str, list], sources: dict[tuple[str, bool], str],
+                 obs: list[Observation], iri_of: dict[str, str]) -> None:
         """Fill in the candidate's evidence: each observation's term, from the same function the ranking adds up."""
         for o in obs:
             if o.status is Status.UNKNOWN:
@@ -291,5 +270,5 @@ class DiagnosisEngine:
                 likelihood=t.likelihood.p, likelihood_ratio=t.ratio,
                 frequency=float(m.frequency) if m is not None and m.frequency is not None else None,
                 matched=to_curie(m.annotated) if m is not None else None, relation=t.likelihood.relation,
-                source=m.source if m is not None else None)
+                source=sources.get((m.annotated, m.negated)) if m is not None else None)
             (candidate.supporting if t.ratio > 1.0 else candidate.opposing).append(evidence)

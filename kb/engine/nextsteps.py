@@ -20,7 +20,9 @@ from __future__ import annotations
 import math
 import threading
 from itertools import product
-from typing import Iterable
+from typing import Iterable, Sequence
+
+import numpy as np
 
 from dxkb.kb.engine import model
 from dxkb.kb.engine.retrieval import Retrieval
@@ -82,7 +84,6 @@ class Observability:
         self.retrieval = retrieval
         self._lock = threading.Lock()
         self._features: dict[str, dict[str, float]] = {}
-        self._ancestors: dict[str, frozenset[str]] = {}
         self._reach: dict[str, dict[str, float]] = {}
         self._by_yield: dict[str, list[tuple[Step, Yield]]] | None = None
         self._consultation: frozenset[str] | None = None
@@ -123,15 +124,8 @@ class Observability:
         return {d: self._features[d] for d in wanted}
 
     def ancestors(self, findings: Iterable[str]) -> dict[str, frozenset[str]]:
-        """Finding IRI -> its proper ancestors."""
-        wanted = list(findings)
-        missing = sorted({f for f in wanted if f not in self._ancestors})
-        for start in range(0, len(missing), 2000):
-            chunk = missing[start:start + 2000]
-            found = self.retrieval.ancestors(chunk)
-            for f in chunk:
-                self._ancestors[f] = frozenset(found.get(f, set()) - {f})
-        return {f: self._ancestors[f] for f in wanted}
+        """Finding IRI -> itself and its ancestors (cached by Retrieval)."""
+        return self.retrieval.ancestors(findings)
 
     def prefetch(self) -> None:
         """Load every finding's ancestors and every disease's features now (a few seconds at HPO scale, about
@@ -152,7 +146,7 @@ class Observability:
             for disease in missing:
                 reached: dict[str, float] = {}
                 for annotated, p in sorted(features[disease].items()):
-                    for finding in (annotated, *sorted(ancestors[annotated])):
+                    for finding in sorted(ancestors[annotated]):  # itself and its ancestors
                         if finding in index and p > reached.get(finding, 0.0):
                             reached[finding] = p
                 self._reach[disease] = reached
@@ -182,12 +176,47 @@ def single_gain(prior: list[float], q: dict[int, float], sensitivity: float = 1.
     return max(0.0, binary_entropy(min(max(positive, 0.0), 1.0)) - conditional)
 
 
+def _entropies(p: np.ndarray) -> np.ndarray:
+    """:func:`binary_entropy` of each element."""
+    inside = (p > 0.0) & (p < 1.0)
+    q = np.where(inside, p, 0.5)
+    return np.where(inside, -(q * np.log2(q) + (1 - q) * np.log2(1 - q)), 0.0)
+
+
+def single_gains(prior: Sequence[float], columns: Sequence[dict[int, float]], sensitivity: Sequence[float],
+                 specificity: Sequence[float]) -> list[float]:
+    """:func:`single_gain` of many findings at once (arrays over all their sparse entries): a diagnosis weighs
+    hundreds of single findings (every yield of the indicated steps, every question), each over up to
+    ``model.EIG_CANDIDATES`` candidates."""
+    if not columns:
+        return []
+    lengths = np.fromiter((len(c) for c in columns), dtype=np.int64, count=len(columns))
+    which = np.repeat(np.arange(len(columns)), lengths)
+    total = int(lengths.sum())
+    index = np.fromiter((i for c in columns for i in c), dtype=np.int64, count=total)
+    q = np.fromiter((v for c in columns for v in c.values()), dtype=np.float64, count=total)
+    sens = np.asarray(sensitivity, dtype=np.float64)
+    spec = np.asarray(specificity, dtype=np.float64)
+    weight = np.asarray(prior, dtype=np.float64)[index]
+    background = sens * model.BACKGROUND_RATE + (1 - spec) * (1 - model.BACKGROUND_RATE)
+    h_background = _entropies(background)
+    r = sens[which] * q + (1 - spec[which]) * (1 - q)
+    positive = background + np.bincount(which, weights=weight * (r - background[which]), minlength=len(columns))
+    conditional = h_background + np.bincount(which, weights=weight * (_entropies(r) - h_background[which]),
+                                             minlength=len(columns))
+    gains = np.maximum(0.0, _entropies(np.clip(positive, 0.0, 1.0)) - conditional)
+    return gains.tolist()
+
+
 def step_gain(prior: list[float], columns: list[dict[int, float]], ys: list[Yield],
-              singles: dict[tuple[str, float, float], float] | None = None) -> float:
+              singles: dict[tuple[str, float, float], float] | None = None, cap: float | None = None) -> float:
     """Mutual information (bits) between the disease and the step's joint report of the findings ``ys`` (sparse
-    columns as in :func:`single_gain`); exact over the informative diseases plus one background group."""
-    informative = sorted(set().union(*(c.keys() for c in columns)))
+    columns as in :func:`single_gain`); exact over the informative diseases plus one background group (for one
+    finding that is its single gain, the same sum). ``cap``: the entropy of ``prior``, when known."""
     m = len(columns)
+    if m == 1:
+        return _single(prior, columns[0], ys[0], singles)
+    informative = sorted(set().union(*(c.keys() for c in columns)))
     if m <= model.MAX_JOINT_FINDINGS and (len(informative) + 1) * (1 << m) <= JOINT_WORK:
         background_mass = max(0.0, 1.0 - math.fsum(prior[i] for i in informative))
         groups = [prior[i] for i in informative] + [background_mass]
@@ -198,7 +227,7 @@ def step_gain(prior: list[float], columns: list[dict[int, float]], ys: list[Yiel
                      for y in ys])
         return information_gain(groups, rows)
     total = math.fsum(_single(prior, c, y, singles) for c, y in zip(columns, ys))
-    return min(total, entropy(prior))
+    return min(total, entropy(prior) if cap is None else cap)
 
 
 def _single(prior: list[float], column: dict[int, float], y: Yield,
@@ -218,12 +247,23 @@ def next_steps(retrieval: Retrieval, observed: set[str], present: set[str], rank
     ancestors = observability.ancestors(sorted(present))
     present_closure = set().union(*(ancestors[p] | {p} for p in present)) if present else set()
 
-    def known(finding: str) -> bool:
-        return finding in observed or finding in present_closure
+    known = observed | present_closure
 
+    if not ranked:
+        return []
+    pool, disease_iris, prior = pool_of(ranked)
+    reach = observability.reach(disease_iris)
+    by_finding: dict[str, dict[int, float]] = {}
+    for i, disease in enumerate(disease_iris):
+        for finding, p in reach[disease].items():
+            by_finding.setdefault(finding, {})[i] = p
+    # only a step revealing something a candidate has can change the ranking (thousands of MAxO and LOINC steps
+    # reveal nothing of the candidates at hand): look at those alone
+    index = observability.by_yield()
+    relevant = {step.id: step for f in by_finding for step, _y in index.get(f, ())}
     indicated: list[tuple[Step, list[Yield], list[str]]] = []
     consultation = observability.consultation()
-    for step in retrieval.steps:
+    for step in sorted(relevant.values(), key=lambda s: (s.order, s.id)):
         reasons: list[str] = []
         ok = True
         for pre in step.preconditions:
@@ -236,28 +276,26 @@ def next_steps(retrieval: Retrieval, observed: set[str], present: set[str], rank
                 reasons.append(", ".join(sorted(retrieval.label(h) for h in hits)) + " present")
             else:
                 reasons.append("no sign of " + ", ".join(sorted(retrieval.label(f) for f in pre.findings)))
-        unknown = [y for y in step.yields if not known(y.finding)
+        unknown = [y for y in step.yields if y.finding not in known
                    and not (step.is_test and y.finding in consultation)]
         if ok and unknown:
             indicated.append((step, unknown, reasons))
-    if not indicated or not ranked:
+    if not indicated:
         return []
 
-    pool, disease_iris, prior = pool_of(ranked)
-    reach = observability.reach(disease_iris)
-    by_finding: dict[str, dict[int, float]] = {}
-    for i, disease in enumerate(disease_iris):
-        for finding, p in reach[disease].items():
-            by_finding.setdefault(finding, {})[i] = p
-
-    singles: dict[tuple[str, float, float], float] = {}  # one finding's gain, shared by the steps revealing it
+    # one finding's gain, shared by the steps revealing it: all of them at once
+    wanted = sorted({(y.finding, y.sensitivity, y.specificity) for _step, unknown, _reasons in indicated
+                     for y in unknown if y.finding in by_finding})
+    singles: dict[tuple[str, float, float], float] = dict(zip(wanted, single_gains(
+        prior, [by_finding[f] for f, _s, _p in wanted], [s for _f, s, _p in wanted], [p for _f, _s, p in wanted])))
     scored: list[tuple[NextStep, list[Yield], list[dict[int, float]], list[str]]] = []
+    cap = entropy(prior)
     for step, unknown, reasons in indicated:
         informative = [y for y in unknown if y.finding in by_finding]
         if not informative:
             continue  # no candidate is annotated with anything it reveals: it cannot change the ranking
         columns = [by_finding[y.finding] for y in informative]
-        gain = step_gain(prior, columns, informative, singles)
+        gain = step_gain(prior, columns, informative, singles, cap)
         if gain <= NO_GAIN:
             continue
         per_cost = gain / step.cost if step.cost > 0 else gain
@@ -348,4 +386,4 @@ def _draft(retrieval: Retrieval, step: Step, informative: list[Yield], columns: 
 
 
 __all__ = ["Observability", "binary_entropy", "candidate_names", "entropy", "information_gain", "next_steps",
-           "pool_of", "separated", "single_gain", "step_gain"]
+           "pool_of", "separated", "single_gain", "single_gains", "step_gain"]

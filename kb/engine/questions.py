@@ -20,7 +20,7 @@ the step that would reveal it; answers come back as PRESENT, ABSENT or UNKNOWN.
 from __future__ import annotations
 
 from dxkb.kb.engine import model
-from dxkb.kb.engine.nextsteps import Observability, candidate_names, pool_of, safe, separated, single_gain
+from dxkb.kb.engine.nextsteps import Observability, candidate_names, pool_of, safe, separated, single_gains
 from dxkb.kb.engine.retrieval import Retrieval
 from dxkb.kb.engine.types import Candidate, NextQuestion, Observation, Status, Step
 from dxkb.kb.vocab import to_curie, to_iri
@@ -59,6 +59,8 @@ def next_questions(retrieval: Retrieval, observability: Observability, observati
     steps = indicated_steps(retrieval, observability, given, present | implied_present)
 
     by_yield = observability.by_yield()
+    gains = dict(zip(asked, single_gains(prior, [columns.get(f, {}) for f in asked], [1.0] * len(asked),
+                                         [1.0] * len(asked))))
     scored: list[tuple[bool, float, str, Step | None, dict[int, float]]] = []
     for finding in asked:
         revealing = by_yield.get(finding)
@@ -69,14 +71,14 @@ def next_questions(retrieval: Retrieval, observability: Observability, observati
                 continue  # only a step that is not indicated yet would reveal it
             step = open_steps[0]
         column = columns.get(finding, {})
-        gain = single_gain(prior, column)
+        gain = gains[finding]
         flag = finding in flag_findings
         if flag or gain >= MIN_QUESTION_GAIN:
             scored.append((flag, gain, finding, step, column))
     scored.sort(key=lambda s: (not s[0], -round(s[1], 12), s[2]))
     scored = scored[:QUESTIONS_SHOWN]
     if not scored:
-        best = max((single_gain(prior, columns.get(f, {})) for f in asked), default=0.0)
+        best = max(gains.values(), default=0.0)
         return [], (f"No question is worth asking: the best one would gain {best:.3f} bits, less than "
                     f"{MIN_QUESTION_GAIN:g} (the candidates' features are known or do not separate them).")
     names = candidate_names(retrieval, pool)

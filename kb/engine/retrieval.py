@@ -44,7 +44,6 @@ class Match(NamedTuple):
     negated: bool
     observed_specificity: float | None  # ln of the share of findings under the observed one
     annotated_specificity: float | None
-    source: str | None = None  # only in evidence (queries/evidence.rq)
 
 
 class Replacement(NamedTuple):
@@ -122,6 +121,10 @@ class Retrieval:
         self._table: DiseaseTable | None = None
         self._pending: frozenset[str] | None = None
         self._worked_up: frozenset[str] | None = None
+        self._ancestors: dict[str, frozenset[str]] = {}
+        self._summaries: dict[str, Summary | None] = {}
+        self._sources: dict[str, dict[tuple[str, bool], str]] = {}
+        self._flags: list[tuple[str, str, str | None, str | None, str | None, str | None]] | None = None
 
     # ------------------------------------------------------------------ static parts
     @property
@@ -366,37 +369,71 @@ class Retrieval:
                         by_observed[observed] = [match]
         return grouped
 
-    def evidence(self, findings: Iterable[str], diseases: Iterable[str]) -> Grouped:
-        """Like :meth:`matches` for a few diseases, with each annotation's source (queries/evidence.rq)."""
-        values = {("observed",): [(URIRef(f),) for f in sorted(set(findings))],
-                  ("disease",): [(URIRef(d),) for d in sorted(set(diseases))]}
-        grouped: Grouped = defaultdict(lambda: defaultdict(list))
-        rows = sparql.select(self.store, "evidence", values=values)
-        for row in sorted(rows, key=lambda r: (r["disease"], r["observed"], r["annotated"], r["relation"],
-                                               str(r["source"]))):
-            grouped[row["disease"]][row["observed"]].append(Match(
-                row["observed"], row["disease"], row["annotated"], row["relation"], _number(row["frequency"]),
-                bool(row["negated"]), _number(row["observedSpecificity"]), _number(row["annotatedSpecificity"]),
-                row["source"]))
-        return grouped
+    def sources(self, diseases: Iterable[str]) -> dict[str, dict[tuple[str, bool], str]]:
+        """Disease IRI -> (annotated finding IRI, negated) -> the annotation's source (the first in string order),
+        for the evidence of the shown candidates (queries/annotation_sources.rq); cached per disease."""
+        cache = self._sources
+        wanted = sorted(set(diseases))
+        missing = [d for d in wanted if d not in cache]
+        for start in range(0, len(missing), RETRIEVAL_CHUNK):
+            chunk = missing[start:start + RETRIEVAL_CHUNK]
+            found: dict[str, dict[tuple[str, bool], str]] = {d: {} for d in chunk}
+            for row in sparql.select(self.store, "annotation_sources", values={("disease",): [(URIRef(d),) for d in chunk]}):
+                if row["source"] is not None:
+                    found[row["disease"]][(row["annotated"], bool(row["negated"]))] = str(row["source"])
+            for disease in chunk:
+                cache[disease] = found[disease]  # one atomic store per key
+        return {d: cache[d] for d in wanted}
 
     # ------------------------------------------------------------------ other look-ups
     def summaries(self, diseases: list[str]) -> dict[str, Summary]:
-        return {row["disease"]: Summary(row["label"]) for row in sparql.select(
-            self.store, "disease_summaries", values={("disease",): [(URIRef(d),) for d in diseases]})}
+        """Disease IRI -> its summary (label), cached per disease (the store is read-only while open)."""
+        cache = self._summaries
+        missing = sorted({d for d in diseases if d not in cache})
+        for start in range(0, len(missing), RETRIEVAL_CHUNK):
+            chunk = missing[start:start + RETRIEVAL_CHUNK]
+            found = {row["disease"]: Summary(row["label"]) for row in sparql.select(
+                self.store, "disease_summaries", values={("disease",): [(URIRef(d),) for d in chunk]})}
+            for disease in chunk:
+                cache[disease] = found.get(disease)  # one atomic store per key
+        return {d: cache[d] for d in diseases if cache.get(d) is not None}
+
+    def flag_table(self) -> list[tuple[str, str, str | None, str | None, str | None, str | None]]:
+        """Every red flag (flag finding, context, suspicion, its label, sentence, source), loaded once
+        (queries/red_flag_table.rq): a few dozen curated rows."""
+        with self._lock:
+            if self._flags is None:
+                self._flags = sorted({(r["flagFinding"], r["context"], r["suspicion"], r["suspicionLabel"],
+                                       r["sentence"], r["source"])
+                                      for r in sparql.select(self.store, "red_flag_table")},
+                                     key=lambda row: tuple(str(x) for x in row))
+            return self._flags
 
     def red_flags(self, present: list[str]) -> list[FlagRow]:
-        terms = [(URIRef(p),) for p in present]
-        rows = sparql.select(self.store, "red_flags", values={("present",): terms, ("context_present",): terms})
-        return sorted((FlagRow(r["present"], r["context"], r["suspicion"], r["suspicionLabel"], r["sentence"],
-                               r["source"]) for r in rows), key=lambda f: tuple(str(x) for x in f))
+        """The red flags the PRESENT findings raise: a flag finding (or a more specific one) present together with
+        the complaint it is a red flag for (or a more specific one)."""
+        closure = self.ancestors(present)
+        context_closure = set().union(*closure.values()) if closure else set()
+        hits = {(p, flag, context, suspicion, label, sentence, source)
+                for flag, context, suspicion, label, sentence, source in self.flag_table() if context in context_closure
+                for p in present if flag in closure[p]}
+        return sorted((FlagRow(p, context, suspicion, label, sentence, source)
+                       for p, _flag, context, suspicion, label, sentence, source in hits),
+                      key=lambda f: tuple(str(x) for x in f))
 
-    def ancestors(self, findings: Iterable[str]) -> dict[str, set[str]]:
-        found: dict[str, set[str]] = defaultdict(set)
-        for row in sparql.select(self.store, "ancestors",
-                                 values={("finding",): [(URIRef(i),) for i in sorted(set(findings))]}):
-            found[row["finding"]].add(row["ancestor"])
-        return found
+    def ancestors(self, findings: Iterable[str]) -> dict[str, frozenset[str]]:
+        """Finding IRI -> itself and its ancestors (queries/ancestors.rq), cached per finding."""
+        cache = self._ancestors
+        wanted = list(findings)
+        missing = sorted({f for f in wanted if f not in cache})
+        for start in range(0, len(missing), RETRIEVAL_CHUNK):
+            chunk = missing[start:start + RETRIEVAL_CHUNK]
+            found: dict[str, set[str]] = {f: {f} for f in chunk}
+            for row in sparql.select(self.store, "ancestors", values={("finding",): [(URIRef(i),) for i in chunk]}):
+                found[row["finding"]].add(row["ancestor"])
+            for f in chunk:
+                cache[f] = frozenset(found[f])  # one atomic store per key
+        return {f: cache[f] for f in wanted}
 
     # ------------------------------------------------------------------ next steps and questions
     def disease_feature_rows(self, diseases: Iterable[str]) -> dict[str, list[tuple[str, float | None]]]:
@@ -412,14 +449,14 @@ class Retrieval:
         return {d: sorted(rows, key=lambda r: (r[0], -(r[1] if r[1] is not None else 0.5))) for d, rows in found.items()}
 
     def context_red_flags(self, present: Iterable[str]) -> list[FlagRow]:
-        """The red flags (queries/context_red_flags.rq) in the work-up of the PRESENT complaints, whether or not the
-        flag itself is known: the interview asks about them first. ``FlagRow.present`` holds the flag finding."""
-        terms = [(URIRef(p),) for p in sorted(set(present))]
-        if not terms:
-            return []
-        rows = sparql.select(self.store, "context_red_flags", values={("context_present",): terms})
-        return sorted((FlagRow(r["flagFinding"], r["context"], r["suspicion"], r["suspicionLabel"], r["sentence"],
-                               r["source"]) for r in rows), key=lambda f: tuple(str(x) for x in f))
+        """The red flags in the work-up of the PRESENT complaints (the flag's context is a present finding or one
+        of its ancestors), whether or not the flag itself is known: the interview asks about them first.
+        ``FlagRow.present`` holds the flag finding."""
+        closure = self.ancestors(sorted(set(present)))
+        context_closure = set().union(*closure.values()) if closure else set()
+        return sorted({FlagRow(flag, context, suspicion, label, sentence, source)
+                       for flag, context, suspicion, label, sentence, source in self.flag_table()
+                       if context in context_closure}, key=lambda f: tuple(str(x) for x in f))
 
     def disease_iris(self) -> list[str]:
         """Every disease of the store (queries/disease_index.rq), sorted."""

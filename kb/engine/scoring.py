@@ -6,10 +6,14 @@ The model and its constants are in model.py and the README ("The model")."""
 from __future__ import annotations
 
 import math
-from typing import NamedTuple, Sequence
+from typing import NamedTuple, Sequence, TypeVar
+
+import numpy as np
 
 from dxkb.kb.engine import model
 from dxkb.kb.engine.retrieval import Match
+
+Probabilities = TypeVar("Probabilities", float, np.ndarray)
 
 
 class Likelihood(NamedTuple):
@@ -45,19 +49,35 @@ def likelihood(matches: Sequence[Match]) -> Likelihood:
     return Likelihood(model.BACKGROUND_RATE, None, "background")
 
 
+def absent_probability(p: Probabilities, result: bool, matched: bool) -> Probabilities:
+    """P(the finding is reported ABSENT | disease) for P(finding | disease) ``p`` (a float or an array of them).
+
+    The clinician looked and did not see it; one who looked sees a feature the patient has with probability
+    ABSENT_SENSITIVITY, and looks for the features of the diseases in question rather than at random
+    (EXCLUDED_ASKED_RATIO, applied where an annotation matched: ``matched``; model.py), so absence is weak evidence,
+    never a veto. A finding of the knowledge base's own work-up (``result``: one a step of history, examination or
+    a test asks of every such patient, with the step's sensitivity in its frequency) is neither missed nor
+    selected: 1 - P(f|D) as it stands."""
+    seen = 1.0 if result else model.ABSENT_SENSITIVITY
+    absent = 1.0 - seen * p
+    if matched and not result:
+        absent = absent * model.EXCLUDED_ASKED_RATIO
+    return absent
+
+
 def _term(found: Likelihood, present: bool, result: bool = False) -> Term:
     if present:
         return Term(math.log(found.p), found.p / model.BACKGROUND_RATE, found)
-    # ABSENT: the clinician looked and did not see it; one who looked sees a feature the patient has with
-    # probability ABSENT_SENSITIVITY, and looks for the features of the diseases in question rather than at random
-    # (EXCLUDED_ASKED_RATIO; model.py), so absence is weak evidence, never a veto. A finding of the knowledge base's
-    # own work-up (`result`: one a step of history, examination or a test asks of every such patient, with the
-    # step's sensitivity in its frequency) is neither missed nor selected: 1 - P(f|D) as it stands.
+    absent = absent_probability(found.p, result, found.match is not None)
     seen = 1.0 if result else model.ABSENT_SENSITIVITY
-    absent = 1.0 - seen * found.p
-    if found.match is not None and not result:
-        absent *= model.EXCLUDED_ASKED_RATIO
     return Term(math.log(absent), absent / (1.0 - seen * model.BACKGROUND_RATE), found)
+
+
+def term_logs(p: np.ndarray, present: bool, result: bool = False) -> np.ndarray:
+    """The log terms of one observation for many diseases at once (kb/engine/ranking.py), from each disease's
+    P(finding | disease) as :func:`likelihood` gives it for its matching annotations: the same formula as
+    :func:`term` (every ``p`` here comes from a matching annotation)."""
+    return np.log(p) if present else np.log(absent_probability(p, result, True))
 
 
 #: What a finding that no annotation of the disease matches contributes (most pairs at HPO scale): computed once.
@@ -99,3 +119,14 @@ def posterior(scores: Sequence[float]) -> list[float]:
     weights = [math.exp(s - top) for s in scores]
     total = math.fsum(weights)
     return [w / total for w in weights]
+
+
+def posterior_array(scores: np.ndarray) -> np.ndarray:
+    """:func:`posterior` for an array of log scores (the ranking of every disease at once)."""
+    if not len(scores):
+        return scores
+    top = scores.max()
+    if top == -np.inf:
+        return np.zeros_like(scores)
+    weights = np.exp(scores - top)
+    return weights / weights.sum()

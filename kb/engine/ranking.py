@@ -1,0 +1,168 @@
+"""Ranking every disease at once: the score of all ~12,700 HPO diseases as arrays (numpy), one column per observed
+finding, instead of a Python loop over the (finding, annotation, disease) matches of each diagnosis.
+
+A finding's column holds, for each disease it reaches through the hierarchy, P(finding | disease) from
+:func:`scoring.likelihood` (the same function the evidence uses, over the same matches) and the disease's features
+it mentions. Columns are built once per finding from Retrieval's cached matches and kept in a bounded LRU. A
+diagnosis then costs a few vector additions per finding:
+
+    score(D) = ln prior(D) + (1/T) x [ sum over findings of term(f, D) + unreported(D) ]
+
+where a finding the disease's annotations do not reach gives the background term (one constant per diagnosis) and
+the unreported-feature term subtracts each mentioned feature's own term once (a feature two findings mention is
+subtracted once: the union of the columns' feature ids). Sums run in a fixed order (columns in the canonical
+observation order, feature ids sorted), so the result is the same in every process.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import NamedTuple, Sequence
+
+import numpy as np
+
+from dxkb.kb.engine import model, scoring
+from dxkb.kb.engine.retrieval import DiseaseTable, Retrieval
+
+#: Bytes of finding columns kept (a broad finding such as "Abnormality of the nervous system" reaches most diseases:
+#: ~1 MB; a specific one a few kB).
+COLUMN_CACHE_BYTES = 256 * 1024 * 1024
+
+
+class Column(NamedTuple):
+    """What one observed finding says about every disease it reaches (positions in the DiseaseTable)."""
+
+    reached: np.ndarray  # int64 positions, ascending: diseases an annotation matches (a NOT annotation included)
+    p: np.ndarray  # float64 P(finding | disease) per reached disease (scoring.likelihood)
+    positive: np.ndarray  # int64 positions of the diseases a non-negated annotation matches
+    features: np.ndarray  # int64 ids of the (disease, feature) pairs the finding mentions (FeatureIndex)
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.reached.nbytes + self.p.nbytes + self.positive.nbytes + self.features.nbytes)
+
+
+class FeatureIndex(NamedTuple):
+    """Every (disease, positive feature) pair of the table, numbered disease by disease, features sorted."""
+
+    disease: np.ndarray  # int64 position of the pair's disease
+    term: np.ndarray  # float64 its unreported term ln(1 - UNREPORTED_RATE x P(f|D))
+    ids: list[dict[str, int]]  # per disease position: feature IRI -> pair id
+    pending: np.ndarray  # ids of the features only a test reveals (never unreported; curated diseases)
+
+
+class Arrays(NamedTuple):
+    """The table as arrays, and the order of its CURIEs (ties of probability are broken by CURIE)."""
+
+    log_priors: np.ndarray
+    totals: np.ndarray
+    curie_rank: np.ndarray
+    curated: np.ndarray  # positions of diseases with a curated (complaint-conditional) prior
+
+
+class Ranker:
+    """One per engine; thread-safe (columns are immutable; the LRU is locked)."""
+
+    def __init__(self, retrieval: Retrieval) -> None:
+        self.retrieval = retrieval
+        self._lock = threading.Lock()
+        self._columns: OrderedDict[str, Column] = OrderedDict()
+        self._bytes = 0
+        self._built: tuple[DiseaseTable, Arrays, FeatureIndex] | None = None
+
+    def arrays(self) -> tuple[DiseaseTable, Arrays, FeatureIndex]:
+        """The table and its arrays (built once, from Retrieval.table)."""
+        built = self._built
+        if built is not None:
+            return built
+        table = self.retrieval.table()
+        n = len(table.iris)
+        order = sorted(range(n), key=table.curies.__getitem__)
+        curie_rank = np.empty(n, dtype=np.int64)
+        curie_rank[order] = np.arange(n, dtype=np.int64)
+        arrays = Arrays(log_priors=np.array(table.log_priors, dtype=np.float64),
+                        totals=np.array(table.totals, dtype=np.float64), curie_rank=curie_rank,
+                        curated=np.array([i for i, (_p, _s, is_default) in enumerate(table.priors) if not is_default],
+                                         dtype=np.int64))
+        disease: list[int] = []
+        term: list[float] = []
+        ids: list[dict[str, int]] = []
+        for i, terms in enumerate(table.terms):
+            mine: dict[str, int] = {}
+            for feature in sorted(terms):
+                mine[feature] = len(disease)
+                disease.append(i)
+                term.append(terms[feature])
+            ids.append(mine)
+        pending = sorted(ids[i][f] for i, waiting in table.pending for f in waiting)
+        features = FeatureIndex(disease=np.array(disease, dtype=np.int64), term=np.array(term, dtype=np.float64),
+                                ids=ids, pending=np.array(pending, dtype=np.int64))
+        with self._lock:
+            if self._built is None:
+                self._built = (table, arrays, features)
+            return self._built
+
+    def column(self, finding: str) -> Column:
+        """The column of one observed finding IRI (cached)."""
+        with self._lock:
+            found = self._columns.get(finding)
+            if found is not None:
+                self._columns.move_to_end(finding)
+                return found
+        table, _arrays, features = self.arrays()
+        grouped = self.retrieval.matches([finding])
+        rows: list[tuple[int, float, bool, list[int]]] = []
+        for disease in sorted(grouped):
+            i = table.index.get(disease)
+            if i is None:  # a copy of another disease (not ranked)
+                continue
+            matches = grouped[disease].get(finding, [])
+            if not matches:
+                continue
+            found = scoring.likelihood(matches)
+            if found.match is None:  # only NOT annotations of narrower findings: the background rate, as unmatched
+                continue
+            mine = features.ids[i]
+            mentioned = sorted({mine[m.annotated] for m in matches if not m.negated and m.annotated in mine})
+            rows.append((i, found.p, any(not m.negated for m in matches), mentioned))
+        column = Column(reached=np.array([r[0] for r in rows], dtype=np.int64),
+                        p=np.array([r[1] for r in rows], dtype=np.float64),
+                        positive=np.array([r[0] for r in rows if r[2]], dtype=np.int64),
+                        features=np.array([k for r in rows for k in r[3]], dtype=np.int64))
+        with self._lock:
+            if finding not in self._columns:
+                self._columns[finding] = column
+                self._bytes += column.nbytes
+                while self._bytes > COLUMN_CACHE_BYTES and len(self._columns) > 1:
+                    _key, old = self._columns.popitem(last=False)
+                    self._bytes -= old.nbytes
+        return column
+
+    def scores(self, keys: Sequence[tuple[str, bool]]) -> tuple[np.ndarray, np.ndarray]:
+        """Every disease's log score (table order) for the stated observations ``keys`` (finding IRI, PRESENT?) in
+        the canonical order, and the positions a PRESENT finding reaches through a non-negated annotation."""
+        table, arrays, features = self.arrays()
+        worked_up = self.retrieval.worked_up()
+        background = scoring.log_likelihood({}, keys, worked_up)  # each finding's term where nothing matches
+        likelihood = arrays.totals + background
+        mentioned: list[np.ndarray] = [features.pending]
+        reached: list[np.ndarray] = []
+        for finding, present in keys:
+            column = self.column(finding)
+            if not len(column.reached):
+                continue
+            result = finding in worked_up
+            likelihood[column.reached] += (scoring.term_logs(column.p, present, result)
+                                           - scoring.term(None, present, result).log)
+            mentioned.append(column.features)
+            if present:
+                reached.append(column.positive)
+        ids = np.unique(np.concatenate(mentioned))
+        likelihood -= np.bincount(features.disease[ids], weights=features.term[ids], minlength=len(table.iris))
+        scores = arrays.log_priors + likelihood / model.TEMPERATURE
+        hit = np.unique(np.concatenate(reached)) if reached else np.zeros(0, dtype=np.int64)
+        return scores, hit
+
+
+__all__ = ["COLUMN_CACHE_BYTES", "Column", "FeatureIndex", "Ranker"]
