@@ -18,5 +18,5 @@ async def store_health(kb: KnowledgeBase) -> dict[str, Any]:
         answered = await run_in_threadpool(kb.health)
     except DxkbError as error:
         return {"status": "unavailable", **base, "error": str(error)}
-    return {"status": "ok" if answered else "empty", **base,
+    return {"status": "ok" if answered else "empty", **base, "warm": kb.warmed,
             "latencyMs": round((time.perf_counter() - start) * 1000, 2)}

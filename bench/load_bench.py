@@ -21,8 +21,6 @@ import random
 import resource
 import sys
 import tempfile
-import time
-import urllib.request
 from dataclasses import asdict
 from pathlib import Path
 
@@ -31,7 +29,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "bench" / "results" / "load.json"
 
-from bench.common import free_port, machine  # noqa: E402
+from bench.common import free_port, machine, wait_warm  # noqa: E402
 from bench.graphql_bench import measure, request_bytes  # noqa: E402
 
 DIAGNOSE = """query Diagnose($findings: [FindingInput!]!) {
@@ -60,19 +58,6 @@ def cases(findings: list[str], n: int, seed: int = 14) -> list[list[dict]]:
             for _ in range(n)]
 
 
-def wait_healthy(port: int, timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError("server did not become healthy")
-
-
 def run(store: str, workers: int, seconds: float) -> list[dict]:
     import os
     import subprocess
@@ -86,15 +71,14 @@ def run(store: str, workers: int, seconds: float) -> list[dict]:
                                    "--no-access-log", "--log-level", "warning"], cwd=ROOT, env=env,
                                   stdout=output, stderr=subprocess.STDOUT)
     try:
-        wait_healthy(port)
-        time.sleep(20 + 10 * workers)  # the prefetch of every worker (background thread at start)
+        wait_warm(port, workers)
         typename = [request_bytes(port, {"query": "{ __typename }"})]
         distinct = [request_bytes(port, {"query": DIAGNOSE, "variables": {"findings": c}})
                     for c in cases(annotated_findings(store), 6000)]
         rows = []
         for name, requests in (("typename", typename), ("diagnose-distinct", distinct)):
             cpu = resource.getrusage(resource.RUSAGE_SELF)
-            result = asyncio.run(measure(port, name, requests, CONCURRENCY, seconds, warmup=3.0))
+            result = asyncio.run(measure(port, name, requests, CONCURRENCY, seconds, warmup=10.0))
             used = resource.getrusage(resource.RUSAGE_SELF)
             generator_ms = ((used.ru_utime + used.ru_stime) - (cpu.ru_utime + cpu.ru_stime)) * 1000
             row = {**asdict(result), "workers": workers,

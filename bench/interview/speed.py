@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.common import free_port, machine  # noqa: E402
+from bench.common import free_port, machine, wait_warm  # noqa: E402
 from bench.graphql_bench import start_server, wait_healthy  # noqa: E402
 from bench.real_cases.phenopackets import read_cases  # noqa: E402
 
@@ -73,6 +73,7 @@ def main() -> None:
         server = start_server(args.store, port, log, {"DXKB_GRAPHQL_RESULT_CACHE": "false"})
         try:
             wait_healthy(port, server, log, timeout=180)
+            wait_warm(port)  # the prefetch runs in a background thread after start
             seconds: list[float] = []
             with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
                 for i, present in enumerate(sets):

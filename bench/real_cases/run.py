@@ -59,7 +59,7 @@ from bench.accuracy.simulate import Patient  # noqa: E402
 from bench.common import machine  # noqa: E402
 from bench.real_cases import dxkb_side, protocol  # noqa: E402
 from bench.real_cases.calibration import fit_temperature, reliability, reliability_at  # noqa: E402
-from bench.real_cases.phenopackets import Case, read_cases  # noqa: E402
+from bench.real_cases.phenopackets import read_cases  # noqa: E402
 
 DEFAULT_CASES = ROOT.parent / "shared" / "data" / "phenopacket-store" / "phenopacket-store-dev.zip"
 RESULTS = ROOT / "bench" / "results" / "real_cases.json"

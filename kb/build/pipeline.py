@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import fcntl
 import math
-import os
 import shutil
 import tempfile
 import time

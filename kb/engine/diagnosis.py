@@ -7,6 +7,7 @@ explanation). The output is decision support for a clinician, not a diagnosis.
 
 from __future__ import annotations
 
+import gc
 import math
 from typing import Iterable
 
@@ -53,7 +54,11 @@ class DiagnosisEngine:
 
     def prefetch(self, *, freeze: bool = True) -> int:
         self.observability.prefetch()  # first: retrieval.prefetch freezes what is loaded by then
-        return self.retrieval.prefetch(freeze=freeze)
+        held = self.retrieval.prefetch(freeze=False)
+        self.ranker.arrays()  # the table as arrays (a second or two at HPO scale)
+        if freeze:
+            gc.freeze()  # see Retrieval.prefetch: what is loaded now lives as long as the process
+        return held
 
     # ------------------------------------------------------------------ input
     def validate(self, observations: Iterable[Observation]) -> list[Observation]:

@@ -17,6 +17,7 @@ findings a consultation step (history, examination, clinical assessment) reveals
 
 from __future__ import annotations
 
+import heapq
 import math
 import threading
 from itertools import product
@@ -41,6 +42,10 @@ NEXT_STEPS_SHOWN = 20
 
 #: A gain below this many bits cannot change the ranking in practice (floating-point noise of exact zeros).
 NO_GAIN = 1e-9
+
+#: Slack of the branch-and-bound of next_steps: a bound this close to a shown step's gain per cost is still scored
+#: (the exact joint gain may exceed the sum of single gains by rounding only).
+BOUND_MARGIN = 1e-9
 
 
 def entropy(probabilities: Iterable[float]) -> float:
@@ -87,6 +92,7 @@ class Observability:
         self._reach: dict[str, dict[str, float]] = {}
         self._by_yield: dict[str, list[tuple[Step, Yield]]] | None = None
         self._consultation: frozenset[str] | None = None
+        self._open_yields: dict[str, list[Yield]] = {}
 
     def by_yield(self) -> dict[str, list[tuple[Step, Yield]]]:
         """Finding IRI -> the steps that reveal it, cheapest first (cost, order, ID)."""
@@ -102,6 +108,16 @@ class Observability:
                 self._consultation = frozenset(y.finding for step in self.retrieval.steps
                                                if step.kind in CONSULTATION for y in step.yields)
             return self._by_yield
+
+    def open_yields(self, step: Step) -> list[Yield]:
+        """The findings a step can be credited with: all its yields, but for a test not those a consultation step
+        reveals (ask before you test). Cached per step."""
+        found = self._open_yields.get(step.id)
+        if found is None:
+            consultation = self.consultation()
+            found = self._open_yields[step.id] = [y for y in step.yields
+                                                  if not (step.is_test and y.finding in consultation)]
+        return found
 
     def consultation(self) -> frozenset[str]:
         self.by_yield()
@@ -261,9 +277,12 @@ def next_steps(retrieval: Retrieval, observed: set[str], present: set[str], rank
     # reveal nothing of the candidates at hand): look at those alone
     index = observability.by_yield()
     relevant = {step.id: step for f in by_finding for step, _y in index.get(f, ())}
-    indicated: list[tuple[Step, list[Yield], list[str]]] = []
-    consultation = observability.consultation()
+    indicated: list[tuple[Step, list[Yield], list[str]]] = []  # step, its informative unknown findings, reasons
     for step in sorted(relevant.values(), key=lambda s: (s.order, s.id)):
+        informative = [y for y in observability.open_yields(step) if y.finding in by_finding
+                       and y.finding not in known]
+        if not informative:
+            continue  # nothing unknown that a candidate has: it cannot change the ranking
         reasons: list[str] = []
         ok = True
         for pre in step.preconditions:
@@ -276,25 +295,32 @@ def next_steps(retrieval: Retrieval, observed: set[str], present: set[str], rank
                 reasons.append(", ".join(sorted(retrieval.label(h) for h in hits)) + " present")
             else:
                 reasons.append("no sign of " + ", ".join(sorted(retrieval.label(f) for f in pre.findings)))
-        unknown = [y for y in step.yields if y.finding not in known
-                   and not (step.is_test and y.finding in consultation)]
-        if ok and unknown:
-            indicated.append((step, unknown, reasons))
+        if ok:
+            indicated.append((step, informative, reasons))
     if not indicated:
         return []
 
     # one finding's gain, shared by the steps revealing it: all of them at once
-    wanted = sorted({(y.finding, y.sensitivity, y.specificity) for _step, unknown, _reasons in indicated
-                     for y in unknown if y.finding in by_finding})
+    wanted = sorted({(y.finding, y.sensitivity, y.specificity) for _step, informative, _reasons in indicated
+                     for y in informative})
     singles: dict[tuple[str, float, float], float] = dict(zip(wanted, single_gains(
         prior, [by_finding[f] for f, _s, _p in wanted], [s for _f, s, _p in wanted], [p for _f, _s, p in wanted])))
-    scored: list[tuple[NextStep, list[Yield], list[dict[int, float]], list[str]]] = []
+    # Branch and bound: the findings of a step are independent given the disease, so its gain is at most the sum
+    # of their single gains (and the entropy): steps are taken best bound per cost first, and once that bound is
+    # below the NEXT_STEPS_SHOWN-th exact gain per cost no later step can be shown (the output is the same as
+    # scoring every step exactly; the exact joint gain costs milliseconds per step, and there are hundreds).
     cap = entropy(prior)
-    for step, unknown, reasons in indicated:
-        informative = [y for y in unknown if y.finding in by_finding]
-        if not informative:
-            continue  # no candidate is annotated with anything it reveals: it cannot change the ranking
-        columns = [by_finding[y.finding] for y in informative]
+    bounded: list[tuple[float, Step, list[Yield], list[dict[int, float]], list[str]]] = []
+    for step, informative, reasons in indicated:
+        bound = min(math.fsum(singles[(y.finding, y.sensitivity, y.specificity)] for y in informative), cap)
+        bounded.append((bound / step.cost if step.cost > 0 else bound, step, informative,
+                        [by_finding[y.finding] for y in informative], reasons))
+    bounded.sort(key=lambda b: (-b[0], b[1].order, b[1].id))
+    scored: list[tuple[NextStep, list[Yield], list[dict[int, float]], list[str]]] = []
+    best: list[float] = []  # min-heap of the NEXT_STEPS_SHOWN best exact gains per cost so far
+    for bound_per_cost, step, informative, columns, reasons in bounded:
+        if len(best) >= NEXT_STEPS_SHOWN and bound_per_cost < best[0] - BOUND_MARGIN:
+            break
         gain = step_gain(prior, columns, informative, singles, cap)
         if gain <= NO_GAIN:
             continue
@@ -302,6 +328,10 @@ def next_steps(retrieval: Retrieval, observed: set[str], present: set[str], rank
         scored.append((NextStep(step=step, expected_information_gain=gain, gain_per_cost=per_cost,
                                 worth_cost=per_cost >= model.MIN_GAIN_PER_COST, rationale=""),
                        informative, columns, reasons))
+        if len(best) < NEXT_STEPS_SHOWN:
+            heapq.heappush(best, per_cost)
+        elif per_cost > best[0]:
+            heapq.heapreplace(best, per_cost)
     scored.sort(key=lambda s: (-round(s[0].gain_per_cost, 12), s[0].step.order, s[0].step.id))
     scored = scored[:NEXT_STEPS_SHOWN]
     names = _Names(candidate_names(retrieval, pool))

@@ -158,7 +158,10 @@ class Ranker:
             mentioned.append(column.features)
             if present:
                 reached.append(column.positive)
-        ids = np.unique(np.concatenate(mentioned))
+        seen = np.zeros(len(features.disease), dtype=bool)  # the union of the mentioned features (each once)
+        for ids in mentioned:
+            seen[ids] = True
+        ids = np.flatnonzero(seen)  # ascending: the same order of summation in every process
         likelihood -= np.bincount(features.disease[ids], weights=features.term[ids], minlength=len(table.iris))
         scores = arrays.log_priors + likelihood / model.TEMPERATURE
         hit = np.unique(np.concatenate(reached)) if reached else np.zeros(0, dtype=np.int64)

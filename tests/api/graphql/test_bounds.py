@@ -4,7 +4,6 @@ huge JSON numbers, short echoes of huge IDs, and isRedFlag from the flag the bui
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from pathlib import Path
 

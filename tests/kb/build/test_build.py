@@ -10,10 +10,10 @@ import time
 from pathlib import Path
 
 import pytest
-from rdflib import RDF, RDFS, Graph, Namespace, URIRef
+from rdflib import RDF, RDFS, Namespace, URIRef
 
 from dxkb.kb.store import queries as sparql
-from dxkb.kb.build.pipeline import build, populate
+from dxkb.kb.build.pipeline import build
 from dxkb.kb.errors import BuildError
 from dxkb.kb.build.sources import curated_files, load_graph, ontology_files, source_document
 from dxkb.kb.build.reasoning import reason

@@ -4,7 +4,6 @@ curated module; and the source document's presentations on the curated store."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 

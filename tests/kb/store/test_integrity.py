@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from dxkb.kb.errors import StoreCorrupted, StoreError
+from dxkb.kb.errors import StoreCorrupted
 from dxkb.kb.service import KnowledgeBase, open_store_at
 from dxkb.kb.settings import Settings
 from dxkb.kb.store import queries as sparql
