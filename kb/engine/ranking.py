@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import NamedTuple, Sequence
+from typing import Iterable, NamedTuple, Sequence
 
 import numpy as np
 
@@ -50,6 +50,7 @@ class FeatureIndex(NamedTuple):
     term: np.ndarray  # float64 its unreported term ln(1 - UNREPORTED_RATE x P(f|D))
     ids: list[dict[str, int]]  # per disease position: feature IRI -> pair id
     pending: np.ndarray  # ids of the features only a test reveals (never unreported; curated diseases)
+    by_feature: dict[str, np.ndarray]  # feature IRI -> the ids of its pairs (every disease that has it), ascending
 
 
 class Arrays(NamedTuple):
@@ -96,8 +97,13 @@ class Ranker:
                 term.append(terms[feature])
             ids.append(mine)
         pending = sorted(ids[i][f] for i, waiting in table.pending for f in waiting)
+        grouped: dict[str, list[int]] = {}
+        for mine in ids:
+            for feature, k in mine.items():
+                grouped.setdefault(feature, []).append(k)
         features = FeatureIndex(disease=np.array(disease, dtype=np.int64), term=np.array(term, dtype=np.float64),
-                                ids=ids, pending=np.array(pending, dtype=np.int64))
+                                ids=ids, pending=np.array(pending, dtype=np.int64),
+                                by_feature={f: np.array(k, dtype=np.int64) for f, k in sorted(grouped.items())})
         with self._lock:
             if self._built is None:
                 self._built = (table, arrays, features)
@@ -139,14 +145,16 @@ class Ranker:
                     self._bytes -= old.nbytes
         return column
 
-    def scores(self, keys: Sequence[tuple[str, bool]]) -> tuple[np.ndarray, np.ndarray]:
+    def scores(self, keys: Sequence[tuple[str, bool]], waiting: Iterable[str] = ()) -> tuple[np.ndarray, np.ndarray]:
         """Every disease's log score (table order) for the stated observations ``keys`` (finding IRI, PRESENT?) in
-        the canonical order, and the positions a PRESENT finding reaches through a non-negated annotation."""
+        the canonical order, and the positions a PRESENT finding reaches through a non-negated annotation.
+        ``waiting``: features the indicated work-up will ask about: not yet known, so not unreported either."""
         table, arrays, features = self.arrays()
         worked_up = self.retrieval.worked_up()
         background = scoring.log_likelihood({}, keys, worked_up)  # each finding's term where nothing matches
         likelihood = arrays.totals + background
         mentioned: list[np.ndarray] = [features.pending]
+        mentioned += [features.by_feature[f] for f in sorted(set(waiting)) if f in features.by_feature]
         reached: list[np.ndarray] = []
         for finding, present in keys:
             column = self.column(finding)
