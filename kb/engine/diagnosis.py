@@ -245,7 +245,7 @@ class DiagnosisEngine:
         tempering = 1.0 / model.TEMPERATURE
         other_prior = math.log(self.open_world.prior(self.retrieval.priors))
         other_score = other_prior + tempering * (self.open_world.log_score(keys, self.retrieval.priors) - other_prior)
-        probabilities = scoring.posterior_array(np.append(scores, other_score))
+        probabilities = scoring.posterior(np.append(scores, other_score))
         other = float(probabilities[-1])
         probabilities = probabilities[:-1]
         ranked = np.lexsort((arrays.curie_rank, -probabilities))  # most probable first, ties by CURIE

@@ -109,20 +109,9 @@ def unreported(total: float, terms: dict[str, float], mentioned: set[str]) -> fl
     return total - math.fsum(terms[a] for a in sorted(mentioned) if a in terms)
 
 
-def posterior(scores: Sequence[float]) -> list[float]:
-    """Normalised probabilities from log scores (log-sum-exp, stable for scores thousands of nats apart)."""
-    if not scores:
-        return []
-    top = max(scores)
-    if top == -math.inf:  # nothing can be ranked
-        return [0.0] * len(scores)
-    weights = [math.exp(s - top) for s in scores]
-    total = math.fsum(weights)
-    return [w / total for w in weights]
-
-
-def posterior_array(scores: np.ndarray) -> np.ndarray:
-    """:func:`posterior` for an array of log scores (the ranking of every disease at once)."""
+def posterior(scores: np.ndarray) -> np.ndarray:
+    """Normalised probabilities from an array of log scores (every disease at once; log-sum-exp, stable for scores
+    thousands of nats apart)."""
     if not len(scores):
         return scores
     top = scores.max()
