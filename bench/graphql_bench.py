@@ -156,6 +156,49 @@ def wait_healthy(port: int, process: subprocess.Popen, log: Path, timeout: float
     raise SystemExit(f"server not healthy after {timeout} s:\n{log.read_text()}")
 
 
+def sequential(store: Path, bodies: list[dict], warmup: int) -> tuple[list[float], list[dict]]:
+    """Start the real server on ``store`` (one worker, result cache off), wait until it has finished its warm-up,
+    and send ``bodies`` one after another on one connection (C = 1). Returns the seconds of each request after the
+    first ``warmup`` and the ``data`` of every answer; a failed request stops the benchmark with its errors."""
+    import httpx
+
+    from bench.common import wait_warm
+
+    port = free_port()
+    seconds: list[float] = []
+    answers: list[dict] = []
+    with tempfile.TemporaryDirectory(prefix="dxkb-sequential-") as scratch:
+        log = Path(scratch) / "server.log"
+        server = start_server(store, port, log, {"DXKB_GRAPHQL_RESULT_CACHE": "false"})
+        try:
+            wait_healthy(port, server, log, timeout=180)
+            wait_warm(port)  # the prefetch runs in a background thread after start
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
+                for i, body in enumerate(bodies):
+                    started = time.perf_counter()
+                    response = client.post("/graphql", json=body)
+                    elapsed = time.perf_counter() - started
+                    data = response.json()
+                    if response.status_code != 200 or data.get("errors"):
+                        raise SystemExit(f"request failed: {response.status_code} {data.get('errors')}")
+                    answers.append(data["data"])
+                    if i >= warmup:
+                        seconds.append(elapsed)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    return seconds, answers
+
+
+def latency_summary(seconds: list[float]) -> dict:
+    """p50, p95 and mean in milliseconds, as the sequential benchmarks report them."""
+    import statistics
+
+    ms = sorted(s * 1000 for s in seconds)
+    return {"requests": len(ms), "p50_ms": round(statistics.median(ms), 1),
+            "p95_ms": round(ms[int(0.95 * (len(ms) - 1))], 1), "mean_ms": round(statistics.fmean(ms), 1)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="measured time per run")

@@ -14,18 +14,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.common import free_port, machine, wait_warm  # noqa: E402
-from bench.graphql_bench import start_server, wait_healthy  # noqa: E402
+from bench.common import machine  # noqa: E402
+from bench.graphql_bench import latency_summary, sequential  # noqa: E402
 from bench.real_cases.phenopackets import read_cases  # noqa: E402
 
 DEFAULT_CASES = ROOT.parent / "shared" / "data" / "phenopacket-store" / "phenopacket-store-dev.zip"
@@ -52,8 +49,6 @@ def finding_sets(cases: Path, known: set[str], count: int) -> list[list[str]]:
 
 
 def main() -> None:
-    import httpx
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", type=Path, required=True)
     parser.add_argument("--cases", type=Path, default=DEFAULT_CASES)
@@ -67,36 +62,13 @@ def main() -> None:
 
     known = set(DiagnosisEngine(open_store_at(str(args.store))).findings.by_id)
     sets = finding_sets(args.cases, known, args.warmup + args.requests)
-    port = free_port()
-    with tempfile.TemporaryDirectory(prefix="dxkb-speed-") as scratch:
-        log = Path(scratch) / "server.log"
-        server = start_server(args.store, port, log, {"DXKB_GRAPHQL_RESULT_CACHE": "false"})
-        try:
-            wait_healthy(port, server, log, timeout=180)
-            wait_warm(port)  # the prefetch runs in a background thread after start
-            seconds: list[float] = []
-            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
-                for i, present in enumerate(sets):
-                    body = {"query": QUERY, "variables": {"f": [{"id": f, "status": "PRESENT"} for f in present]}}
-                    started = time.perf_counter()
-                    response = client.post("/graphql", json=body)
-                    elapsed = time.perf_counter() - started
-                    data = response.json()
-                    if response.status_code != 200 or data.get("errors"):
-                        raise SystemExit(f"request failed: {response.status_code} {data.get('errors')}")
-                    d = data["data"]["diagnose"]
-                    if i >= args.warmup:
-                        seconds.append(elapsed)
-                    if i == args.warmup:
-                        example = {"nextSteps": len(d["nextSteps"]), "nextQuestions": len(d["nextQuestions"])}
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-    ms = sorted(s * 1000 for s in seconds)
-    result = {"benchmark": "interview_speed", "requests": len(ms), "findings_per_request": 10,
-              "p50_ms": round(statistics.median(ms), 1), "p95_ms": round(ms[int(0.95 * (len(ms) - 1))], 1),
-              "mean_ms": round(statistics.fmean(ms), 1), "target_p50_ms": 100, "example": example,
-              "machine": machine()}
+    bodies = [{"query": QUERY, "variables": {"f": [{"id": f, "status": "PRESENT"} for f in present]}}
+              for present in sets]
+    seconds, answers = sequential(args.store, bodies, args.warmup)
+    first = answers[args.warmup]["diagnose"]
+    example = {"nextSteps": len(first["nextSteps"]), "nextQuestions": len(first["nextQuestions"])}
+    result = {"benchmark": "interview_speed", **latency_summary(seconds), "findings_per_request": 10,
+              "target_p50_ms": 100, "example": example, "machine": machine()}
     print(f"{'requests':>9}{'p50 ms':>9}{'p95 ms':>9}{'mean ms':>9}  (target p50 <= 100 ms)")
     print(f"{result['requests']:>9}{result['p50_ms']:>9}{result['p95_ms']:>9}{result['mean_ms']:>9}")
     args.output.parent.mkdir(parents=True, exist_ok=True)
