@@ -76,7 +76,7 @@ class Interview:
         from dxkb.kb.vocab import to_curie, to_iri
 
         iris = {c: str(to_iri(c)) for c in curies}
-        found = self.engine.observability.ancestors(sorted(iris.values()))
+        found = self.engine.retrieval.ancestors(sorted(iris.values()))
         return {c: {c} | {to_curie(a) for a in found[i]} for c, i in iris.items()}
 
     def state(self, answers: dict[str, str]) -> tuple[list, list]:

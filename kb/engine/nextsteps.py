@@ -139,15 +139,11 @@ class Observability:
                 self._features[disease] = found
         return {d: self._features[d] for d in wanted}
 
-    def ancestors(self, findings: Iterable[str]) -> dict[str, frozenset[str]]:
-        """Finding IRI -> itself and its ancestors (cached by Retrieval)."""
-        return self.retrieval.ancestors(findings)
-
     def prefetch(self) -> None:
         """Load every finding's ancestors and every disease's features now (a few seconds at HPO scale, about
         40 MB), so that no diagnosis waits for them; optional, like Retrieval.prefetch."""
         self.by_yield()
-        self.ancestors(entry.iri for entry in self.retrieval.findings.entries)
+        self.retrieval.ancestors(entry.iri for entry in self.retrieval.findings.entries)
         self.features(self.retrieval.disease_iris())
 
     def reach(self, diseases: Iterable[str]) -> dict[str, dict[str, float]]:
@@ -158,7 +154,7 @@ class Observability:
         if missing:
             index = self.by_yield()
             features = self.features(missing)
-            ancestors = self.ancestors(sorted({f for d in missing for f in features[d]}))
+            ancestors = self.retrieval.ancestors(sorted({f for d in missing for f in features[d]}))
             for disease in missing:
                 reached: dict[str, float] = {}
                 for annotated, p in sorted(features[disease].items()):
@@ -181,6 +177,16 @@ def workup_questions(retrieval: Retrieval, present_closure: set[str]) -> set[str
         if all(bool(pre.findings & present_closure) == (pre.condition == "ANY") for pre in step.preconditions):
             found.update(y.finding for y in step.yields)
     return found
+
+
+def columns_of(per_disease: Sequence[dict[str, float]]) -> dict[str, dict[int, float]]:
+    """Finding -> pool index -> P(f | d): the sparse columns of the gains, from each pool disease's finding ->
+    P(f | d) in pool order."""
+    columns: dict[str, dict[int, float]] = {}
+    for i, found in enumerate(per_disease):
+        for finding, p in found.items():
+            columns.setdefault(finding, {})[i] = p
+    return columns
 
 
 def pool_of(ranked: list[Candidate]) -> tuple[list[Candidate], list[str], list[float]]:
@@ -274,8 +280,8 @@ def next_steps(retrieval: Retrieval, observed: set[str], present: set[str], rank
                observability: Observability | None = None) -> list[NextStep]:
     """``observed``/``present``: IRIs of the findings given (any status) and of those PRESENT."""
     observability = observability or Observability(retrieval)
-    ancestors = observability.ancestors(sorted(present))
-    present_closure = set().union(*(ancestors[p] | {p} for p in present)) if present else set()
+    ancestors = retrieval.ancestors(sorted(present))  # each finding with its ancestors
+    present_closure = set().union(*ancestors.values()) if present else set()
 
     known = observed | present_closure
 
@@ -283,10 +289,7 @@ def next_steps(retrieval: Retrieval, observed: set[str], present: set[str], rank
         return []
     pool, disease_iris, prior = pool_of(ranked)
     reach = observability.reach(disease_iris)
-    by_finding: dict[str, dict[int, float]] = {}
-    for i, disease in enumerate(disease_iris):
-        for finding, p in reach[disease].items():
-            by_finding.setdefault(finding, {})[i] = p
+    by_finding = columns_of([reach[d] for d in disease_iris])
     # only a step revealing something a candidate has can change the ranking (thousands of MAxO and LOINC steps
     # reveal nothing of the candidates at hand): look at those alone
     index = observability.by_yield()
@@ -429,5 +432,5 @@ def _draft(retrieval: Retrieval, step: Step, informative: list[Yield], columns: 
     return "; ".join(p for p in parts if p) + "."
 
 
-__all__ = ["Observability", "binary_entropy", "candidate_names", "entropy", "information_gain", "next_steps",
-           "pool_of", "separated", "single_gain", "single_gains", "step_gain", "workup_questions"]
+__all__ = ["Observability", "binary_entropy", "candidate_names", "columns_of", "entropy", "information_gain",
+           "next_steps", "pool_of", "separated", "single_gain", "single_gains", "step_gain", "workup_questions"]

@@ -20,7 +20,8 @@ the step that would reveal it; answers come back as PRESENT, ABSENT or UNKNOWN.
 from __future__ import annotations
 
 from dxkb.kb.engine import model
-from dxkb.kb.engine.nextsteps import Observability, candidate_names, pool_of, safe, separated, single_gains
+from dxkb.kb.engine.nextsteps import (Observability, candidate_names, columns_of, pool_of, safe, separated,
+                                      single_gains)
 from dxkb.kb.engine.retrieval import Retrieval
 from dxkb.kb.engine.types import Candidate, NextQuestion, Observation, Status, Step
 from dxkb.kb.vocab import to_curie, to_iri
@@ -45,16 +46,13 @@ def next_questions(retrieval: Retrieval, observability: Observability, observati
     absent = {iri[o.finding] for o in observations if o.status is Status.ABSENT}
     pool, disease_iris, prior = pool_of(ranked)
     features = observability.features(disease_iris)
-    columns: dict[str, dict[int, float]] = {}
-    for i, disease in enumerate(disease_iris):
-        for finding, p in features[disease].items():
-            columns.setdefault(finding, {})[i] = p
-    given_ancestors = observability.ancestors(sorted(given))
+    columns = columns_of([features[d] for d in disease_iris])
+    given_ancestors = retrieval.ancestors(sorted(given))
     implied_present = set().union(*(given_ancestors[p] for p in present)) if present else set()
     flags = retrieval.context_red_flags(present)
     flag_findings = {f.present for f in flags}
     asked = sorted((set(columns) | flag_findings) - given - implied_present)
-    ancestors = observability.ancestors(asked)
+    ancestors = retrieval.ancestors(asked)
     asked = [f for f in asked if not (ancestors[f] & absent)]
     steps = indicated_steps(retrieval, observability, given, present | implied_present)
 
