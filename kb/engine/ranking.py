@@ -70,13 +70,21 @@ class Ranker:
         self._lock = threading.Lock()
         self._columns: OrderedDict[str, Column] = OrderedDict()
         self._bytes = 0
+        self._build_lock = threading.Lock()
         self._built: tuple[DiseaseTable, Arrays, FeatureIndex] | None = None
 
     def arrays(self) -> tuple[DiseaseTable, Arrays, FeatureIndex]:
-        """The table and its arrays (built once, from Retrieval.table)."""
+        """The table and its arrays (built once, from Retrieval.table; a first request during the warm-up waits
+        for the warm-up's build instead of building them a second time)."""
         built = self._built
         if built is not None:
             return built
+        with self._build_lock:
+            if self._built is None:
+                self._built = self._build()
+            return self._built
+
+    def _build(self) -> tuple[DiseaseTable, Arrays, FeatureIndex]:
         table = self.retrieval.table()
         n = len(table.iris)
         order = sorted(range(n), key=table.curies.__getitem__)
@@ -104,10 +112,7 @@ class Ranker:
         features = FeatureIndex(disease=np.array(disease, dtype=np.int64), term=np.array(term, dtype=np.float64),
                                 ids=ids, pending=np.array(pending, dtype=np.int64),
                                 by_feature={f: np.array(k, dtype=np.int64) for f, k in sorted(grouped.items())})
-        with self._lock:
-            if self._built is None:
-                self._built = (table, arrays, features)
-            return self._built
+        return table, arrays, features
 
     def column(self, finding: str) -> Column:
         """The column of one observed finding IRI (cached)."""
