@@ -8,10 +8,12 @@ previous store exactly as it was.
 from __future__ import annotations
 
 import fcntl
+import gc
 import math
 import shutil
 import tempfile
 import time
+import traceback
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,7 +23,7 @@ from rdflib import URIRef
 from rdflib.namespace import DCTERMS, RDF, XSD
 
 from dxkb.kb import __version__, vocab
-from dxkb.kb.build import importers
+from dxkb.kb.build import importers, priors
 from dxkb.kb.build.progress import Steps
 from dxkb.kb.build.reasoning import ReasoningError, reason
 from dxkb.kb.build.sources import iter_sources, load_graph
@@ -74,8 +76,9 @@ def populate(store: ox.Store, *, extra_modules: list[Path] | None = None, includ
                 notes.append(importers.run(name, target, source_dir=source_dir))
                 store.bulk_load(path=str(target), format=ox.RdfFormat.N_TRIPLES)
     graph = InProcessStore(store)
-    with steps.step("derive log-frequencies, specificity weights and red-flag findings"):
+    with steps.step("derive log-frequencies, specificity weights, red-flag findings and priors"):
         store.extend(_derived_quads(graph))
+        store.extend(priors.quads(graph))
     with steps.step("quality checks (queries/checks)"):
         run_checks(graph)
     sources = [str(p.name) for p in paths] + list(include)
@@ -175,6 +178,7 @@ def build(folder: str | Path, *, include: tuple[str, ...] = (), extra_modules: l
             raise BuildError(f"another build is writing {root}") from None
         _remove_stale(root)
         target = Path(tempfile.mkdtemp(prefix=time.strftime("%Y%m%dT%H%M%S-"), suffix=".building", dir=root / BUILDS))
+        store: ox.Store | None = None
         try:
             store = ox.Store(str(target))
             report = populate(store, include=include, extra_modules=extra_modules, steps=steps,
@@ -182,11 +186,17 @@ def build(folder: str | Path, *, include: tuple[str, ...] = (), extra_modules: l
             with steps.step("flush and optimise"):
                 store.flush()
                 store.optimize()
-            del store
+            store = None  # the last reference: closes the database before its folder is renamed
             final = target.with_suffix("")
             target.rename(final)
             swap_current(root, final)
-        except BaseException:
+        except BaseException as error:
+            # Close the database before deleting its folder: RocksDB's background flushes would otherwise write
+            # files into it again. The traceback's frames (populate's) hold the store too, so clear their locals.
+            traceback.clear_frames(error.__traceback__)
+            if store is not None:
+                store = None
+                gc.collect()
             shutil.rmtree(target, ignore_errors=True)
             raise
         _remove_stale(root)

@@ -9,7 +9,10 @@ hypothesis has
   without one), since the priors are shares of the same population (people presenting with a new complaint);
 - a likelihood per finding: its background rate (dxkb:BackgroundRate, kb/data/open_world.ttl: how common the finding
   is among people who present with a cause the knowledge base does not model), model.BACKGROUND_RATE where no rate is
-  curated; P(f) for PRESENT, 1 - P(f) for ABSENT, nothing for UNKNOWN.
+  curated; P(f) for PRESENT, 1 - P(f) for ABSENT, nothing for UNKNOWN. The presented complaint of a
+  common-presentation module has no curated rate: it is derived from the module (:meth:`OpenWorld.complaint_rates`),
+  (1 - the shares of the modelled causes) x the complaint's presentation rate / P(other causes), so that the complaint
+  alone gives the unmodelled causes the share the module's sources leave them.
 
 Its log score joins the candidates' scores before normalising (diagnosis._rank), so the candidates' probabilities
 and otherCausesProbability sum to 1 and the ranking among modelled diseases is unchanged."""
@@ -30,6 +33,10 @@ from dxkb.kb.store.base import Store
 #: every cause of a complaint). Curator's estimate: 1 in 100 presenting complaints.
 MIN_OTHER_PRIOR = 0.01
 
+#: A derived complaint rate never drops below this: the modules' shares may leave (almost) nothing to other causes,
+#: and a rate of 0 would exclude them outright. Curator's estimate: 1 in 1,000.
+MIN_COMPLAINT_RATE = 0.001
+
 
 @dataclass(frozen=True)
 class Module:
@@ -47,6 +54,7 @@ class OpenWorld:
         self._rates: dict[str, float] | None = None
         self._modules: list[Module] | None = None
         self._diseases: int | None = None
+        self._complaints: dict[str, float] | None = None
 
     @property
     def rates(self) -> dict[str, float]:
@@ -76,9 +84,23 @@ class OpenWorld:
                 self._diseases = int(rows[0]["diseases"]) if rows else 0
             return self._diseases
 
-    def rate(self, finding: str) -> float:
+    def complaint_rates(self, priors: dict[str, tuple[float, str | None]]) -> dict[str, float]:
+        """Complaint IRI -> P(complaint | other causes), derived from its module (queries/complaint_rates.rq)."""
+        if self._complaints is None:
+            other = self.prior(priors)
+            derived = {row["complaint"]: min(model.MAX_LIKELIHOOD, max(
+                MIN_COMPLAINT_RATE, (1.0 - float(row["shared"])) * float(row["rate"]) / other))
+                for row in sparql.select(self.store, "complaint_rates")}
+            with self._lock:
+                self._complaints = dict(sorted(derived.items()))
+        return self._complaints
+
+    def rate(self, finding: str, priors: dict[str, tuple[float, str | None]]) -> float:
         """P(finding | a cause the knowledge base does not model)."""
-        return self.rates.get(finding, model.BACKGROUND_RATE)
+        curated = self.rates.get(finding)
+        if curated is not None:
+            return curated
+        return self.complaint_rates(priors).get(finding, model.BACKGROUND_RATE)
 
     def prior(self, priors: dict[str, tuple[float, str | None]]) -> float:
         """1 - the modelled diseases' priors (summed in sorted order: the same float in every process)."""
@@ -90,7 +112,7 @@ class OpenWorld:
         """ln P(other causes) + the log-likelihood of the stated (PRESENT/ABSENT) findings under them."""
         total = math.log(self.prior(priors))
         for finding, present in keys:
-            p = self.rate(finding)
+            p = self.rate(finding, priors)
             total += math.log(p) if present else math.log(1.0 - p)
         return total
 
@@ -110,4 +132,4 @@ class OpenWorld:
             "otherCausesProbability."))
 
 
-__all__ = ["MIN_OTHER_PRIOR", "Module", "OpenWorld"]
+__all__ = ["MIN_COMPLAINT_RATE", "MIN_OTHER_PRIOR", "Module", "OpenWorld"]
