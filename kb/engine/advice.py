@@ -7,7 +7,8 @@ policy below applies, in this order (README, "Triage"):
 1. the presentation lies outside every curated module: ROUTINE - the knowledge base cannot judge it (it models only
    rare diseases there), so it does not offer self care;
 2. red-flag questions of the module are unanswered: ROUTINE with ANSWER_QUESTIONS - the source document asks them
-   first (sentence 14), and watchful waiting is offered only once they are answered;
+   first (sentence 14; a common-presentation module cites its own guideline), and watchful waiting is offered only
+   once they are answered;
 3. a test is worth its cost: ROUTINE with FURTHER_TESTING;
 4. otherwise SELF_CARE with WATCHFUL_WAITING (sentence 20: "it is often advisable to refrain from further diagnosis
    and to wait and see").
@@ -16,6 +17,7 @@ The explanation names only tests that are worth their cost, and names the rules 
 
 from __future__ import annotations
 
+from dxkb.kb.engine.openworld import DOCUMENT_SOURCE
 from dxkb.kb.engine.retrieval import Retrieval
 from dxkb.kb.engine.types import (URGENCY, Coverage, NextStep, Recommendation, RedFlag, Triage, TriageLevel,
                                   TriageReason)
@@ -56,6 +58,13 @@ def red_flags(retrieval: Retrieval, present: list[str]) -> list[RedFlag]:
     return [flags[k] for k in sorted(flags)]
 
 
+def _policy_source(coverage: Coverage, sentence: str) -> str:
+    """The source of a policy reason inside curated modules: the source document's sentence for the rash module,
+    the cited main sources of every other module that covers the presentation."""
+    parts = [sentence if source == DOCUMENT_SOURCE else source for source in coverage.sources]
+    return "; ".join(parts) if parts else sentence
+
+
 def decide(fired: list[TriageReason], flags: list[RedFlag], steps: list[NextStep], coverage: Coverage,
            unanswered: list[str], label: dict[str, str]) -> tuple[Recommendation, Triage, str]:
     """The recommendation, the triage and the explanation, decided together.
@@ -73,15 +82,17 @@ def decide(fired: list[TriageReason], flags: list[RedFlag], steps: list[NextStep
     elif unanswered:
         level = TriageLevel.ROUTINE
         reasons = [TriageReason(label="Red-flag questions not answered yet: " + ", ".join(
-            label.get(q, q) for q in unanswered), level=level, findings=[], source=SENTENCE_14)]
+            label.get(q, q) for q in unanswered), level=level, findings=[],
+            source=_policy_source(coverage, SENTENCE_14))]
     elif worth or flags:
         level = TriageLevel.ROUTINE
         reasons = [TriageReason(label="A red flag is present or a test is worth its cost", level=level,
-                                findings=sorted(f.finding for f in flags), source=SENTENCE_14)]
+                                findings=sorted(f.finding for f in flags),
+                                source=_policy_source(coverage, SENTENCE_14))]
     else:
         level = TriageLevel.SELF_CARE
         reasons = [TriageReason(label="No red flag after the red-flag questions were answered", level=level,
-                                findings=[], source=SENTENCE_20)]
+                                findings=[], source=_policy_source(coverage, SENTENCE_20))]
     triage = Triage(level=level, reasons=reasons, unanswered=list(unanswered))
 
     why = "; ".join(r.label for r in reasons if r.level is level)

@@ -244,7 +244,9 @@ class DiagnosisEngine:
         # the open-world hypothesis (kb/engine/openworld.py), on the same scale as the diseases' scores
         tempering = 1.0 / model.TEMPERATURE
         other_prior = math.log(self.open_world.prior(self.retrieval.priors))
-        other_score = other_prior + tempering * (self.open_world.log_score(keys, self.retrieval.priors) - other_prior)
+        lineage = self.retrieval.ancestors([f for f, _ in keys])
+        other_score = other_prior + tempering * (
+            self.open_world.log_score(keys, self.retrieval.priors, lineage) - other_prior)
         probabilities = scoring.posterior(np.append(scores, other_score))
         other = float(probabilities[-1])
         probabilities = probabilities[:-1]

@@ -33,6 +33,10 @@ from dxkb.kb.store.base import Store
 #: every cause of a complaint). Curator's estimate: 1 in 100 presenting complaints.
 MIN_OTHER_PRIOR = 0.01
 
+#: Coverage.sources names the user's source document (the rash module) by this marker, so that the triage policy
+#: quotes its sentences (kb/engine/advice.py) rather than a guideline.
+DOCUMENT_SOURCE = "source document"
+
 #: A derived complaint rate never drops below this: the modules' shares may leave (almost) nothing to other causes,
 #: and a rate of 0 would exclude them outright. Curator's estimate: 1 in 1,000.
 MIN_COMPLAINT_RATE = 0.001
@@ -43,6 +47,7 @@ class Module:
     iri: str
     label: str
     complaints: frozenset[str]  # IRIs
+    document: bool = False  # its source is the user's source document (the rash module), not guidelines
 
 
 class OpenWorld:
@@ -69,11 +74,14 @@ class OpenWorld:
     def modules(self) -> list[Module]:
         with self._lock:
             if self._modules is None:
-                found: dict[str, tuple[str, set[str]]] = {}
+                found: dict[str, tuple[str, set[str], set[bool]]] = {}
                 for row in sparql.select(self.store, "curated_modules"):
-                    label, complaints = found.setdefault(row["module"], (row["label"] or row["module"], set()))
+                    label, complaints, document = found.setdefault(
+                        row["module"], (row["label"] or row["module"], set(), set()))
                     complaints.add(row["complaint"])
-                self._modules = [Module(iri, label, frozenset(c)) for iri, (label, c) in sorted(found.items())]
+                    document.add(row["document"] is True)
+                self._modules = [Module(iri, label, frozenset(c), any(d))
+                                 for iri, (label, c, d) in sorted(found.items())]
             return self._modules
 
     @property
@@ -95,12 +103,18 @@ class OpenWorld:
                 self._complaints = dict(sorted(derived.items()))
         return self._complaints
 
-    def rate(self, finding: str, priors: dict[str, tuple[float, str | None]]) -> float:
-        """P(finding | a cause the knowledge base does not model)."""
-        curated = self.rates.get(finding)
-        if curated is not None:
-            return curated
-        return self.complaint_rates(priors).get(finding, model.BACKGROUND_RATE)
+    def rate(self, finding: str, priors: dict[str, tuple[float, str | None]],
+             ancestors: frozenset[str] = frozenset()) -> float:
+        """P(finding | a cause the knowledge base does not model): its curated or derived rate, else
+        model.BACKGROUND_RATE or the smallest rate of its ``ancestors`` if that is lower (a more specific finding is
+        at most as common as its ancestor: "productive cough" is no more common than cough under other causes)."""
+        derived = self.complaint_rates(priors)
+        own = self.rates.get(finding, derived.get(finding))
+        if own is not None:
+            return own
+        inherited = [self.rates.get(a, derived.get(a)) for a in sorted(ancestors) if a != finding]
+        inherited = [r for r in inherited if r is not None]
+        return min([model.BACKGROUND_RATE, *inherited])
 
     def prior(self, priors: dict[str, tuple[float, str | None]]) -> float:
         """1 - the modelled diseases' priors (summed in sorted order: the same float in every process)."""
@@ -108,11 +122,13 @@ class OpenWorld:
         defaults = max(0, self.disease_count - len(priors)) * model.DEFAULT_PRIOR
         return max(MIN_OTHER_PRIOR, 1.0 - curated - defaults)
 
-    def log_score(self, keys: Sequence[tuple[str, bool]], priors: dict[str, tuple[float, str | None]]) -> float:
-        """ln P(other causes) + the log-likelihood of the stated (PRESENT/ABSENT) findings under them."""
+    def log_score(self, keys: Sequence[tuple[str, bool]], priors: dict[str, tuple[float, str | None]],
+                  ancestors: dict[str, frozenset[str]] | None = None) -> float:
+        """ln P(other causes) + the log-likelihood of the stated (PRESENT/ABSENT) findings under them;
+        ``ancestors``: each finding's IRI -> itself and its ancestors (for the inherited rates)."""
         total = math.log(self.prior(priors))
         for finding, present in keys:
-            p = self.rate(finding, priors)
+            p = self.rate(finding, priors, (ancestors or {}).get(finding, frozenset()))
             total += math.log(p) if present else math.log(1.0 - p)
         return total
 
@@ -121,9 +137,12 @@ class OpenWorld:
 
         ``ancestors``: each PRESENT finding's IRI -> itself and its ancestors."""
         closure = set().union(*ancestors.values()) if ancestors else set()
-        hit = [m.label for m in self.modules if m.complaints & closure]
+        modules = [m for m in self.modules if m.complaints & closure]
+        hit = [m.label for m in modules]
         if hit:
-            return Coverage(curated=True, modules=hit, note=(
+            sources = sorted(DOCUMENT_SOURCE if m.document else
+                             f"{m.label}: its red flags, each with its cited source (redFlagDetails)" for m in modules)
+            return Coverage(curated=True, modules=hit, sources=sources, note=(
                 "The presentation lies within curated knowledge (" + "; ".join(hit) + "): its common causes are "
                 "modelled with sourced priors and frequencies."))
         return Coverage(curated=False, modules=[], note=(
@@ -132,4 +151,4 @@ class OpenWorld:
             "otherCausesProbability."))
 
 
-__all__ = ["MIN_COMPLAINT_RATE", "MIN_OTHER_PRIOR", "Module", "OpenWorld"]
+__all__ = ["DOCUMENT_SOURCE", "MIN_COMPLAINT_RATE", "MIN_OTHER_PRIOR", "Module", "OpenWorld"]

@@ -211,3 +211,4 @@ class Coverage:
     curated: bool
     modules: list[str]  # labels of the curated modules whose presenting complaints are present
     note: str
+    sources: list[str] = field(default_factory=list)  # what those modules' triage policy rests on (advice.py)

@@ -28,6 +28,7 @@ query($f: [FindingInput!]!, $p: PatientInput, $limit: Int) {
 RULE = "https://w3id.org/dxkb/triage/"
 DX = "https://w3id.org/dxkb/DXKB_"
 FEVER, HEADACHE, PETECHIAE = "HP:0001945", "HP:0002315", "HP:0000967"
+ECTOPIA_LENTIS = "HP:0001083"
 
 #: rule -> (PRESENT findings, patient, the rule's level, a near miss: (PRESENT findings, patient) that must not fire it)
 CASES: dict[str, tuple[list[str], dict | None, str, tuple[list[str], dict | None]]] = {
@@ -107,13 +108,22 @@ def test_a_more_specific_finding_fires_the_rule_of_its_ancestor(hpo_gql: GraphQL
     assert {RULE + "headache-fever", RULE + "thunderclap-headache"} <= rules_fired(d)
 
 
-def test_headache_alone_lies_outside_curated_knowledge(hpo_gql: GraphQLClient) -> None:
-    d = diagnose(hpo_gql, [HEADACHE])
+def test_a_presentation_outside_every_module_lies_outside_curated_knowledge(hpo_gql: GraphQLClient) -> None:
+    d = diagnose(hpo_gql, [ECTOPIA_LENTIS])
     assert d["candidates"] and max(c["probability"] for c in d["candidates"]) < 0.5
     assert d["otherCausesProbability"] >= 0.5
     assert d["coverage"]["curated"] is False and d["coverage"]["modules"] == []
     assert "rare diseases only" in d["coverage"]["note"]
     assert d["triage"]["level"] == "ROUTINE" and d["recommendation"] == "SEE_A_DOCTOR"
+    assert all(s["step"]["id"] not in ("DXKB:0000202", "DXKB:0000205") for s in d["nextSteps"])  # no rash work-up
+
+
+def test_headache_alone_lies_in_the_headache_module_and_asks_its_red_flags(hpo_gql: GraphQLClient) -> None:
+    d = diagnose(hpo_gql, [HEADACHE])
+    assert d["coverage"]["curated"] is True and any("headache" in m for m in d["coverage"]["modules"])
+    assert d["triage"]["level"] == "ROUTINE" and d["recommendation"] == "ANSWER_QUESTIONS"
+    assert d["triage"]["unansweredQuestions"]
+    assert "rash" not in " ".join(r["source"] for r in d["triage"]["reasons"]).lower()  # the module's own sources
     assert all(s["step"]["id"] not in ("DXKB:0000202", "DXKB:0000205") for s in d["nextSteps"])  # no rash work-up
 
 
@@ -156,7 +166,8 @@ def test_age_changes_the_triage_of_fever(hpo_gql: GraphQLClient) -> None:
     assert older_infant["triage"]["level"] == "URGENT"
     assert adult["triage"]["level"] == "ROUTINE" and adult["patient"] == {"ageYears": 30.0, "sex": "MALE"}
     assert unknown_age["triage"]["level"] == "ROUTINE" and unknown_age["patient"] is None
-    assert all(d["otherCausesProbability"] > 0.5 for d in (infant, adult, unknown_age))  # fever alone: no module
+    # fever alone lies in the fever module, whatever the age (the age changes its triage)
+    assert all(d["coverage"]["curated"] and 0 < d["otherCausesProbability"] < 1 for d in (infant, adult, unknown_age))
 
 
 def test_bad_patient_input_is_named(hpo_gql: GraphQLClient) -> None:
