@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from decimal import Decimal
 from urllib.parse import quote
 
 import pyoxigraph as ox
@@ -68,6 +69,12 @@ def combined(found: list[Estimate]) -> float:
     return math.exp(math.fsum(math.log(e.prior) for e in found) / len(found))
 
 
+def decimal_text(value: float) -> str:
+    """Six significant digits as a plain xsd:decimal: every SPARQL store returns a decimal as written (a double's
+    last digits differ between stores, and the engine's answers must not)."""
+    return format(Decimal(f"{value:.6g}"), "f")
+
+
 def rationale(found: list[Estimate]) -> str:
     parts = [f"P(cause | {vocab.to_curie(e.complaint)}) {e.given_complaint:g} x presentation rate {e.rate:g} / "
              f"P({vocab.to_curie(e.complaint)} | cause) {e.frequency:g} = {e.prior:.3g} ({vocab.to_curie(e.share)})"
@@ -88,7 +95,7 @@ def quads(graph: Store) -> list[ox.Quad]:
             ox.Quad(node, typed, node_of(vocab.DXKB + "Prior")),
             ox.Quad(node, node_of(vocab.DXKB + "disease"), node_of(disease)),
             ox.Quad(node, node_of(vocab.DXKB + "probability"),
-                    ox.Literal(repr(combined(found)), datatype=node_of(_XSD + "double"))),
+                    ox.Literal(decimal_text(combined(found)), datatype=node_of(_XSD + "decimal"))),
             ox.Quad(node, node_of(vocab.DXKB + "population"), ox.Literal(POPULATION)),
             ox.Quad(node, node_of(vocab.DCTERMS + "source"), node_of(found[0].share)),
             ox.Quad(node, node_of(vocab.DXKB + "rationale"), ox.Literal(rationale(found))),
@@ -97,4 +104,4 @@ def quads(graph: Store) -> list[ox.Quad]:
     return out
 
 
-__all__ = ["DERIVED_PRIOR", "Estimate", "combined", "estimates", "quads", "rationale"]
+__all__ = ["DERIVED_PRIOR", "Estimate", "combined", "decimal_text", "estimates", "quads", "rationale"]

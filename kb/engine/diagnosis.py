@@ -24,7 +24,7 @@ from dxkb.kb.engine.retrieval import Retrieval
 from dxkb.kb.engine.types import Candidate, Diagnosis, Evidence, Observation, Patient, Status, Step, Warning
 from dxkb.kb.errors import InputError
 from dxkb.kb.store.base import Store
-from dxkb.kb.vocab import InvalidCurie, to_curie, to_iri
+from dxkb.kb.vocab import PREFIXES, InvalidCurie, to_curie, to_iri
 
 
 class DiagnosisEngine:
@@ -172,6 +172,9 @@ class DiagnosisEngine:
         implied = self.implied(obs)
         warnings = sorted(set(warnings) | {Warning("IMPLIED_FINDING", f"{f} adds no evidence: {why}", f)
                                            for f, why in implied.items()})
+        ancestors = self.retrieval.ancestors(sorted(present)) if present else {}
+        workup = self.workup_results(nextsteps.workup_questions(
+            self.retrieval, set().union(*ancestors.values()) if ancestors else set()))
         shown = ranked[:limit]
         if shown:  # labels, categories and sourced evidence of the candidates shown (same matching, same numbers)
             shown_iris = [str(to_iri(c.disease)) for c in shown]
@@ -186,10 +189,9 @@ class DiagnosisEngine:
                 candidate.label = (summary.label if summary else None) or candidate.disease
                 candidate.cause_category = categories.get(iri)
                 self._explain(candidate, matched.get(iri, {}), sources[iri],
-                              [o for o in obs if o.finding not in implied], iri_of)
+                              [o for o in obs if o.finding not in implied], iri_of, workup)
         flags = advice.red_flags(self.retrieval, sorted(present))
         steps = nextsteps.next_steps(self.retrieval, set(iri_of.values()), present, ranked, self.observability)
-        ancestors = self.retrieval.ancestors(present) if present else {}
         coverage = self.open_world.coverage(ancestors)
         red_flag_questions = triage.unanswered(self.triage_rules.questions, ancestors, set(iri_of.values()),
                                                self.retrieval.pending_results())
@@ -230,8 +232,8 @@ class DiagnosisEngine:
         table, arrays, _features = self.ranker.arrays()
         present = sorted(f for f, p in keys if p)
         closure = set().union(*self.retrieval.ancestors(present).values()) if present else set()
-        waiting = nextsteps.workup_questions(self.retrieval, closure) - {f for f, _ in keys}
-        scores, reached = self.ranker.scores(keys, waiting)
+        waiting = nextsteps.workup_questions(self.retrieval, closure)
+        scores, reached = self.ranker.scores(keys, waiting - {f for f, _ in keys}, self.workup_results(waiting))
         if patient is not None and patient.age_years is not None:  # onset: weighed where a finding reaches
             hit = reached.tolist()
             scores[reached] += np.array(self.onsets.log_factors([table.iris[i] for i in hit], patient),
@@ -264,14 +266,23 @@ class DiagnosisEngine:
                                         cause_category=None, score=float(scores[i])))
         return candidates, other
 
+    def workup_results(self, indicated: set[str]) -> set[str]:
+        """The findings whose absence is scored as a curated step reports it (scoring.absent_probability): what the
+        work-up indicated for the presentation asks about (``indicated``: its questions and tests depend on the
+        complaint), and the knowledge base's own test results (DXKB findings, e.g. a blood count suspicious for
+        leukemia: a measured result is a systematic look, whatever made someone order the test). An HPO term a
+        curated test also reveals (elevated CRP) is weighed, outside that work-up, as case reports state it."""
+        own = {f for f in self.retrieval.pending_results() if f.startswith(PREFIXES["DXKB"])}
+        return indicated | own
+
     def _explain(self, candidate: Candidate, matches: dict[str, list], sources: dict[tuple[str, bool], str],
-                 obs: list[Observation], iri_of: dict[str, str]) -> None:
-        """Fill in the candidate's evidence: each observation's term, from the same function the ranking adds up."""
+                 obs: list[Observation], iri_of: dict[str, str], workup: set[str]) -> None:
+        """Fill in the candidate's evidence: each observation's term, from the same function the ranking adds up
+        (``workup``: the findings the indicated curated work-up asks about, nextsteps.workup_questions)."""
         for o in obs:
             if o.status is Status.UNKNOWN:
                 continue
-            t = scoring.term(matches.get(iri_of[o.finding]), o.status is Status.PRESENT,
-                             iri_of[o.finding] in self.retrieval.worked_up())
+            t = scoring.term(matches.get(iri_of[o.finding]), o.status is Status.PRESENT, iri_of[o.finding] in workup)
             if abs(t.ratio - 1.0) <= 1e-9:
                 continue
             m = t.likelihood.match

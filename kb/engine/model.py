@@ -40,7 +40,8 @@ UNREPORTED_RATE = 0.3
 #: 0.5: a curator's estimate (inter-observer agreement on dysmorphic and clinical signs is moderate, kappa about
 #: 0.4-0.7), chosen among 0.3 / 0.5 / 0.8 (with the ratio below 1 or 2) on 300 development cases of
 #: phenopacket-store (bench/real_cases; README "Real patients"), never on the independent cases.
-#: Findings of the curated work-up (step yields) keep 1 - P(f|D): their steps state their own sensitivity.
+#: Findings of the curated work-up indicated for the presentation (yields of steps whose preconditions hold,
+#: nextsteps.workup_questions) keep 1 - P(f|D): their steps state their own sensitivity.
 ABSENT_SENSITIVITY = 0.5
 
 #: P(a finding is looked for and stated | the disease has it) / P(the same | it has not): excluded findings are not

@@ -79,7 +79,7 @@ class OpenWorld:
                     label, complaints, document = found.setdefault(
                         row["module"], (row["label"] or row["module"], set(), set()))
                     complaints.add(row["complaint"])
-                    document.add(row["document"] is True)
+                    document.add(row["document"] is not None)
                 self._modules = [Module(iri, label, frozenset(c), any(d))
                                  for iri, (label, c, d) in sorted(found.items())]
             return self._modules

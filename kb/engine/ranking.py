@@ -150,12 +150,14 @@ class Ranker:
                     self._bytes -= old.nbytes
         return column
 
-    def scores(self, keys: Sequence[tuple[str, bool]], waiting: Iterable[str] = ()) -> tuple[np.ndarray, np.ndarray]:
+    def scores(self, keys: Sequence[tuple[str, bool]], waiting: Iterable[str] = (),
+               worked_up: frozenset[str] | set[str] = frozenset()) -> tuple[np.ndarray, np.ndarray]:
         """Every disease's log score (table order) for the stated observations ``keys`` (finding IRI, PRESENT?) in
         the canonical order, and the positions a PRESENT finding reaches through a non-negated annotation.
-        ``waiting``: features the indicated work-up will ask about: not yet known, so not unreported either."""
+        ``waiting``: features the indicated work-up will ask about: not yet known, so not unreported either;
+        ``worked_up``: the findings that work-up asks about and the curated tests reveal
+        (DiagnosisEngine.workup_results), scored as their steps report them (scoring.absent_probability)."""
         table, arrays, features = self.arrays()
-        worked_up = self.retrieval.worked_up()
         background = scoring.log_likelihood({}, keys, worked_up)  # each finding's term where nothing matches
         likelihood = arrays.totals + background
         mentioned: list[np.ndarray] = [features.pending]

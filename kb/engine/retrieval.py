@@ -120,7 +120,6 @@ class Retrieval:
         self._scored: list[str] | None = None
         self._table: DiseaseTable | None = None
         self._pending: frozenset[str] | None = None
-        self._worked_up: frozenset[str] | None = None
         self._ancestors: dict[str, frozenset[str]] = {}
         self._summaries: dict[str, Summary | None] = {}
         self._sources: dict[str, dict[tuple[str, bool], str]] = {}
@@ -206,8 +205,8 @@ class Retrieval:
             table.log_priors.append(math.log(prior))
             table.totals.append(total)
             table.terms.append(terms)
-            if pending & terms.keys():  # a test's result is not yet known, not unreported (curated diseases only)
-                table.pending.append((i, pending & terms.keys()))
+            if disease in priors and pending & terms.keys():  # a curated disease's test result is not yet known,
+                table.pending.append((i, pending & terms.keys()))  # not unreported (HPO's diseases keep theirs)
         with self._lock:
             self._table = table
         return table
@@ -253,15 +252,6 @@ class Retrieval:
         for step in steps.values():
             step.yields.sort(key=lambda y: y.finding)  # rows come in no fixed order (it differs between backends)
         return sorted(steps.values(), key=lambda s: (s.order, s.id))
-
-    def worked_up(self) -> frozenset[str]:
-        """Findings some step of a curated work-up asks about or reveals (history, examination, tests, waiting):
-        their absence is scored as the step reports it, without the reporting model of case reports
-        (scoring._term). Imported steps (MAxO, LOINC) are left out: that a finding *can* be seen through them does
-        not make its absence in a case report a systematic look (as in pending_results)."""
-        if self._worked_up is None:
-            self._worked_up = frozenset(y.finding for step in self.steps if step.source is None for y in step.yields)
-        return self._worked_up  # type: ignore[return-value]
 
     def pending_results(self) -> set[str]:
         """Findings only a test or time reveals (yields of steps other than history taking and examination): one

@@ -87,7 +87,7 @@ _NO_MATCH = {(present, result): _term(likelihood(()), present, result)
 
 def term(matches: Sequence[Match] | None, present: bool, result: bool = False) -> Term:
     """One observation's contribution to a disease's score; ``result``: the finding is one the knowledge base's
-    work-up asks about (Retrieval.worked_up)."""
+    work-up of the presentation asks about (nextsteps.workup_questions)."""
     if not matches:
         return _NO_MATCH[(present, result)]
     return _term(likelihood(matches), present, result)
@@ -96,7 +96,7 @@ def term(matches: Sequence[Match] | None, present: bool, result: bool = False) -
 def log_likelihood(matches: dict[str, list[Match]], keys: Sequence[tuple[str, bool]],
                    results: frozenset[str] | set[str] = frozenset()) -> float:
     """Sum of the observations' log terms, in the order of ``keys`` (the canonical observation order);
-    ``results``: the findings the work-up asks about (Retrieval.worked_up)."""
+    ``results``: the findings the work-up of the presentation asks about (nextsteps.workup_questions)."""
     total = 0.0
     for finding, present in keys:
         total += term(matches.get(finding), present, finding in results).log

@@ -108,3 +108,15 @@ def test_disease_graph_construct(sparql_server):
     graph = Graph().parse(data=response.text, format="turtle")
     assert (URIRef(MONDO + "0005059"), RDFS.label, Literal("Leukemia")) in graph
     assert len(graph) > 50
+
+
+def test_causes_of_a_presenting_complaint(sparql_server):
+    rows = select(sparql_server, example("08_causes_of_complaint"))
+    by_cause = {r["cause"]: r for r in rows}
+    strep = by_cause[DXKB + "0011010"]  # streptococcal pharyngitis among people presenting with a sore throat
+    assert strep["causeLabel"] == "Streptococcal pharyngitis" and strep["cantMiss"] == "false"
+    assert 0 < float(strep["share"]) < 1 and 0 < float(strep["prior"]) < float(strep["share"])
+    assert strep["citation"] and strep["rationale"]
+    assert any(r["cantMiss"] == "true" for r in rows)  # peritonsillar abscess, epiglottitis
+    shares = [float(r["share"]) for r in rows]
+    assert shares == sorted(shares, reverse=True) and sum(shares) <= 1

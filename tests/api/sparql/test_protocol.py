@@ -301,7 +301,9 @@ def test_void_statistics(sparql_server, curated_store):
         assert int(graph.value(dataset, statistic)) > 0
     partitions = {graph.value(p, VOID["class"]): int(graph.value(p, VOID.entities))
                   for p in graph.objects(dataset, VOID.classPartition)}
-    assert partitions[URIRef("https://w3id.org/dxkb/vocab#RedFlag")] == 4
+    red_flags = open_read_only(current_build(curated_store)).query(
+        "SELECT (COUNT(DISTINCT ?f) AS ?n) WHERE { ?f a <https://w3id.org/dxkb/vocab#RedFlag> }")
+    assert partitions[URIRef("https://w3id.org/dxkb/vocab#RedFlag")] == int(next(iter(red_flags))["n"].value) >= 4
     assert graph.value(dataset, VOID.sparqlEndpoint) == URIRef(sparql_server.sparql)
 
 
