@@ -38,6 +38,9 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
 
     routes += graphql_routes(settings, kb)
     routes += sparql_routes(settings, kb)
+    from dxkb.api.web import web_routes  # the clinician web app at / and the static files (api/static/)
+
+    routes += web_routes()
     middleware = []
     if settings.cors_origins:
         middleware.append(Middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),

@@ -254,29 +254,63 @@ def diagnose(
     store: Optional[str] = StoreOption,
     age: Optional[float] = typer.Option(None, "--age", help="The patient's age in years (e.g. 0.1 for five weeks)"),
     sex: Optional[str] = typer.Option(None, "--sex", help="The patient's sex: FEMALE, MALE, OTHER or UNKNOWN"),
+    phenopacket: Optional[Path] = typer.Option(None, "--phenopacket", help="A GA4GH Phenopacket v2 JSON file (- for "
+                                               "stdin): its observed and excluded features, age and sex"),
+    fhir: Optional[Path] = typer.Option(None, "--fhir", help="A FHIR R4 Bundle JSON file (- for stdin) of Observations "
+                                        "and Conditions (LOINC with an interpretation, HPO, SNOMED CT)"),
+    as_phenopacket: bool = typer.Option(False, "--as-phenopacket", help="Write the result as a GA4GH Phenopacket v2 "
+                                        "(JSON) with one Interpretation per candidate: the input phenopacket, or one "
+                                        "made from the findings"),
 ) -> None:
-    """Rank candidate causes for the findings, triage them and propose the next diagnostic steps."""
+    """Rank candidate causes for the findings, triage them and propose the next diagnostic steps. The findings come
+    from --present/--absent/--unknown, or from a phenopacket (--phenopacket) or a FHIR bundle (--fhir)."""
     from dxkb.api.report import diagnosis_json, print_diagnosis
     from dxkb.kb.service import KnowledgeBase, Observation, Patient, Status
 
     def run() -> None:
         kb = KnowledgeBase(settings)
-        observations = ([Observation(p, Status.PRESENT) for p in present] + [Observation(a, Status.ABSENT) for a in absent]
-                        + [Observation(u, Status.UNKNOWN) for u in unknown])
-        patient = Patient(age_years=age, sex=sex) if age is not None or sex is not None else None  # type: ignore[arg-type]
-        result = kb.diagnose(observations, limit=limit, patient=patient)
-        if as_json:
+        packet = _document(phenopacket, "phenopacket") if phenopacket is not None else None
+        if packet is not None:
+            result = kb.diagnose_phenopacket(packet, limit=limit)
+        elif fhir is not None:
+            result = kb.diagnose_fhir(_document(fhir, "FHIR bundle"), limit=limit)
+        else:
+            observations = ([Observation(p, Status.PRESENT) for p in present]
+                            + [Observation(a, Status.ABSENT) for a in absent]
+                            + [Observation(u, Status.UNKNOWN) for u in unknown])
+            patient = Patient(age_years=age, sex=sex) if age is not None or sex is not None else None  # type: ignore[arg-type]
+            result = kb.diagnose(observations, limit=limit, patient=patient)
+        if as_phenopacket:
+            sys.stdout.write(json.dumps(kb.phenopacket_json(result, packet), indent=2) + "\n")
+        elif as_json:
             sys.stdout.write(json.dumps(diagnosis_json(result), indent=2) + "\n")
         else:
             print_diagnosis(result, out)
+            for warning in result.warnings:
+                err.print(f"[yellow]warning:[/yellow] {warning.message}", highlight=False, soft_wrap=True)
 
     def body() -> None:
         nonlocal settings
+        if phenopacket is not None and fhir is not None:
+            raise DxkbError("--phenopacket and --fhir: give one document, not both")
+        if (phenopacket is not None or fhir is not None) and (present or absent or unknown or age is not None
+                                                              or sex is not None):
+            raise DxkbError(f"--{'phenopacket' if phenopacket is not None else 'fhir'} carries the findings, age and "
+                            "sex: leave out --present, --absent, --unknown, --age and --sex")
         settings = _settings(store=store)
         _capped(run, settings.sparql_memory_mb)  # a damaged store can make the engine allocate without end
 
     settings: Settings | None = None
     _guard(body)
+
+
+def _document(path: Path, what: str) -> bytes:
+    """The bytes of a document given on the command line (``-``: standard input)."""
+    if str(path) == "-":
+        return sys.stdin.buffer.read()
+    if not path.is_file():
+        raise DxkbError(f"{what} file not found: {path}")
+    return path.read_bytes()
 
 
 @app.command()

@@ -41,6 +41,7 @@ def diagnosis_json(d: Diagnosis) -> dict[str, Any]:
         "coverage": asdict(d.coverage) if d.coverage else None,
         "patient": ({"ageYears": d.patient.age_years, "sex": d.patient.sex.value if d.patient.sex else None}
                     if d.patient else None),
+        "warnings": [asdict(w) for w in d.warnings],
     }
 
 

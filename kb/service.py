@@ -16,6 +16,7 @@ from collections import OrderedDict, defaultdict
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
+from datetime import datetime, timezone
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Hashable, Iterable, Iterator, Sequence
@@ -29,7 +30,8 @@ from dxkb.kb.engine.types import (Candidate, Diagnosis, Evidence, NextStep, Obse
                                   Status, Step)
 from dxkb.kb.engine import patient as patient_context
 from dxkb.kb.engine.types import Coverage, Patient, Sex, Triage, TriageLevel, TriageReason
-from dxkb.kb.errors import DeadlineExceeded, DxkbError, StoreCorrupted, StoreError
+from dxkb.kb.engine.types import Warning as InputWarning
+from dxkb.kb.errors import DeadlineExceeded, DxkbError, InputError, StoreCorrupted, StoreError
 from dxkb.kb.settings import Settings
 from dxkb.kb.store import queries as sparql
 from dxkb.kb.store import registry
@@ -208,6 +210,71 @@ class KnowledgeBase:
     def _diagnose_canonical(self, observations: tuple[Observation, ...], limit: int,
                             patient: Patient | None = None) -> Diagnosis:
         return self.engine.diagnose(observations, limit=limit, patient=patient)
+
+    # ------------------------------------------------------------------ standard formats in and out
+    def diagnose_phenopacket(self, text: str | bytes, limit: int = 10) -> Diagnosis:
+        """The diagnosis of a GA4GH Phenopacket v2 (JSON): its observed and excluded features, age and sex
+        (kb/exchange/phenopacket.py); the same as :meth:`diagnose` of those findings. InputError naming the field
+        when the text is not a phenopacket."""
+        from dxkb.kb.exchange import phenopacket  # the protobuf bindings load only for phenopackets
+
+        case = phenopacket.read(text)
+        return self._diagnose_document("phenopacket", case.observations, case.fields, case.warnings, limit,
+                                       case.patient)
+
+    def diagnose_fhir(self, text: str | bytes, limit: int = 10) -> Diagnosis:
+        """The diagnosis of a FHIR R4 Bundle (JSON) of Observations and Conditions: LOINC results through
+        loinc2hpo, HPO codes, SNOMED CT codes through xrefs (kb/exchange/fhir.py); resources that give no finding
+        are listed in ``warnings`` as UNMAPPED_RESOURCE. InputError naming the field when the text is not a Bundle,
+        and when no resource gives a finding."""
+        from dxkb.kb.exchange import fhir  # the FHIR models load only for FHIR bundles
+
+        case = fhir.read(text)
+        check_deadline()
+        observations, warnings, sources = fhir.findings(case, self.store)
+        if not observations:
+            reasons = "; ".join(w.message for w in warnings[:5]) or "the bundle has no entries"
+            raise InputError(f"fhir: no resource of the bundle maps to a finding of this knowledge base ({reasons})")
+        return self._diagnose_document("fhir", observations, sources, warnings, limit, case.patient)
+
+    def _diagnose_document(self, kind: str, observations: list[Observation], sources: dict[str, str],
+                           warnings: list[InputWarning], limit: int, patient: Patient | None) -> Diagnosis:
+        """:meth:`diagnose` of a document's findings; the warnings and errors about an ID name where in the
+        document it was given (``phenotypicFeatures[3]``, ``entry[2] (Observation/hb)``)."""
+        try:
+            diagnosis = self.diagnose(observations, limit=limit, patient=patient)
+        except InputError as error:
+            given = [f"{i} at {sources[i]}" for i in error.suggestions if i in sources]
+            raise InputError(f"{kind}: {error}" + (f" (given as {', '.join(given)})" if given else ""),
+                             suggestions=error.suggestions) from None
+        located = [replace(w, message=f"{sources[w.id]}: {w.message}") if w.id in sources else w
+                   for w in diagnosis.warnings]
+        return replace(diagnosis, warnings=sorted(set(located) | set(warnings)))
+
+    def phenopacket_json(self, diagnosis: Diagnosis, packet: str | bytes | None = None) -> dict[str, Any]:
+        """The diagnosis as a GA4GH Phenopacket v2 (JSON-ready): ``packet`` (the input phenopacket's text, if it
+        came from one) with one Interpretation per candidate; metaData from the build (its time, the sources'
+        releases), so the same diagnosis on the same build gives the same bytes."""
+        from dxkb.kb.exchange import phenopacket
+
+        given = phenopacket.parse(packet) if packet is not None else None
+        labels = {o.finding: entry.label for o in diagnosis.observations
+                  if (entry := self.findings.get(o.finding)) is not None}
+        created, versions = self._build_versions
+        return phenopacket.write(diagnosis, packet=given, labels=labels, created=created, versions=versions)
+
+    @cached_property
+    def _build_versions(self) -> tuple[datetime | None, dict[str, str]]:
+        """The build's time and each imported source's release (queries/build_versions.rq)."""
+        created: datetime | None = None
+        versions: dict[str, str] = {}
+        for row in sparql.select(self.store, "build_versions"):
+            if row["created"] is not None and created is None:
+                value = row["created"]
+                created = value if isinstance(value, datetime) else _datetime(str(value))
+            if row["source"] is not None and row["version"] is not None:
+                versions.setdefault(str(row["source"]).rsplit("/", 1)[-1], str(row["version"]))
+        return created, versions
 
     # ------------------------------------------------------------------ batched look-ups (one query per batch)
     def disease_details(self, curies: Sequence[str]) -> dict[str, DiseaseDetails]:
@@ -395,6 +462,14 @@ def canonical_id(curie: str) -> str | None:
 
 def _float(value: object) -> float | None:
     return float(value) if value is not None else None
+
+
+def _datetime(text: str) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=timezone.utc)
 
 
 if TYPE_CHECKING:

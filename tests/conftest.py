@@ -69,3 +69,12 @@ def virtuoso_server(curated_export: Path, tmp_path_factory: pytest.TempPathFacto
     server = start_virtuoso(tmp_path_factory.mktemp("virtuoso"), curated_export)
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def loinc_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store folder with small HPO and loinc2hpo files next to the curated modules, through the real build: LOINC
+    result interpretations, HPO terms and SNOMED CT xrefs for the FHIR tests (tests/support/exchange.py)."""
+    from tests.support.exchange import small_loinc_store
+
+    return small_loinc_store(tmp_path_factory.mktemp("loinc-store"))

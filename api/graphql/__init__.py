@@ -8,14 +8,17 @@ Modules: ``types`` (the contract), ``resolvers`` (Query: one kb call each, in a 
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from dxkb.kb.service import KnowledgeBase
 from dxkb.kb.settings import Settings
 
 
 def graphql_routes(settings: Settings, kb: KnowledgeBase) -> list[BaseRoute]:
-    from dxkb.api.graphql.http import GraphQLView
+    from dxkb.api.graphql.http import STATIC, GraphQLView
     from dxkb.api.graphql.schema import build_schema
 
-    return [Route("/graphql", GraphQLView(build_schema(settings), kb, settings))]
+    # /graphql/static: the GraphiQL page's own script and style (GraphiQL and React come from /static/vendor)
+    return [Route("/graphql", GraphQLView(build_schema(settings), kb, settings)),
+            Mount("/graphql/static", StaticFiles(directory=STATIC), name="graphql-static")]

@@ -33,6 +33,17 @@ FIELD_COSTS: dict[tuple[str, str], float] = {
     # fields that resolve through a DataLoader: one row of a batched store query each
     ("Finding", "xrefs"): 1, ("Finding", "isRedFlag"): 1, ("Finding", "definition"): 1,
     ("Disease", "definition"): 1, ("Disease", "xrefs"): 1, ("Disease", "prior"): 1, ("Disease", "causeCategory"): 1,
+    # a document read into findings (JSON parsed and validated against its schema; a FHIR bundle's codes mapped in
+    # one store query per vocabulary), on top of the diagnosis of the findings it gives (``document_findings``)
+    ("Query", "diagnosePhenopacket"): 10, ("Query", "diagnoseFhir"): 20,
+}
+
+#: The argument holding the document of each document diagnosis, and the JSON text that starts each of the
+#: document's findings: a phenotypic feature's term, a FHIR resource (the bundle itself counted too: an estimate on
+#: the high side, before anything is parsed).
+DOCUMENTS: dict[tuple[str, str], tuple[str, str]] = {
+    ("Query", "diagnosePhenopacket"): ("phenopacket", '"type"'),
+    ("Query", "diagnoseFhir"): ("bundle", '"resourceType"'),
 }
 
 #: The usual size of lists whose length the request does not say. Disease.findings: the 90th percentile of
@@ -63,6 +74,14 @@ def diagnose_cost(findings: int) -> float:
     reaches thousands of candidates on the HPO build). 40 per finding makes 10 aliased diagnoses of 100 broad
     findings (32 s, 3.3 GB when there was no bound) cost 40,200, one such diagnosis 4,020."""
     return 20 + 40 * max(findings, 1)
+
+
+def document_findings(text: Any, marker: str) -> int:
+    """How many findings a phenopacket or FHIR bundle may give, counted from its text without parsing it (the
+    occurrences of ``marker``), between 1 and MAX_FINDINGS."""
+    if not isinstance(text, str):
+        return 1
+    return max(1, min(text.count(marker), MAX_FINDINGS))
 
 
 @dataclass(frozen=True)
@@ -151,6 +170,11 @@ class _Walk:
         if key == ("Query", "diagnose"):
             scope = self._diagnose_scope(arguments, scope)
             own = diagnose_cost(scope.findings)
+        elif key in DOCUMENTS:
+            argument, marker = DOCUMENTS[key]
+            scope = replace(scope, findings=document_findings(arguments.get(argument), marker),
+                            limit=_bounded(arguments.get("limit", DEFAULT_LIMIT), DEFAULT_LIMIT, MAX_LIMIT))
+            own += diagnose_cost(scope.findings)
         elif key in (("Query", "diseases"), ("Query", "findings")):
             scope = replace(scope, first=_bounded(arguments.get("first", DEFAULT_PAGE), DEFAULT_PAGE, MAX_PAGE))
         total = times * own

@@ -9,6 +9,7 @@ from dxkb.api.graphql import convert
 from dxkb.api.graphql import types as t
 from dxkb.api.graphql.errors import BadUserInput, NotFound
 from dxkb.api.graphql.pagination import check_search, encode_cursor, page
+from dxkb.kb.errors import InputError
 from dxkb.kb.service import KnowledgeBase, LabelIndex, Observation, Patient, Sex, Status, canonical_id
 
 MAX_LIMIT = 100
@@ -63,6 +64,31 @@ def _diagnose(kb: KnowledgeBase, data: t.DiagnoseInput) -> t.Diagnosis:
         _check_id_length(f.id, f"input.findings[{position}].id")
     observations = [Observation(f.id, Status(f.status.value)) for f in data.findings]
     return convert.diagnosis(kb, kb.diagnose(observations, limit=limit, patient=_patient(data.patient)))
+
+
+#: The longest phenopacket or FHIR bundle accepted (characters of JSON); the request body is at most 1 MB anyway.
+MAX_DOCUMENT_CHARACTERS = 1_000_000
+
+
+def _diagnose_document(kb: KnowledgeBase, kind: str, text: str, limit: int | None) -> t.Diagnosis:
+    """diagnosePhenopacket / diagnoseFhir: the document's errors are BAD_USER_INPUT naming the argument, and the
+    message names the field of the document."""
+    argument = "phenopacket" if kind == "phenopacket" else "bundle"
+    limit = 10 if limit is None else limit
+    if not 1 <= limit <= MAX_LIMIT:
+        raise BadUserInput(f"limit must be between 1 and {MAX_LIMIT}, got {limit}", argument="limit")
+    if len(text) > MAX_DOCUMENT_CHARACTERS:
+        raise BadUserInput(f"{argument}: {len(text):,} characters; at most {MAX_DOCUMENT_CHARACTERS:,} are accepted",
+                           argument=argument)
+    try:
+        diagnosis = (kb.diagnose_phenopacket(text, limit=limit) if kind == "phenopacket"
+                     else kb.diagnose_fhir(text, limit=limit))
+    except InputError as error:
+        raise BadUserInput(str(error), argument=argument, suggestions=error.suggestions or None) from None
+    if len(diagnosis.observations) > MAX_FINDINGS:
+        raise BadUserInput(f"{argument}: {len(diagnosis.observations)} findings; at most {MAX_FINDINGS} are accepted",
+                           argument=argument)
+    return convert.diagnosis(kb, diagnosis)
 
 
 def _patient(given: t.PatientInput | None) -> Patient | None:
@@ -127,6 +153,22 @@ class Query:
                                   "finding IDs give BAD_USER_INPUT with suggestions.")
     async def diagnose(self, info: Info, input: t.DiagnoseInput) -> t.Diagnosis:
         return await info.context.run(_diagnose, info.context.kb, input)
+
+    @strawberry.field(description="`diagnose` for a GA4GH Phenopacket v2 (its JSON as a string): its observed and "
+                                  "excluded phenotypicFeatures, the age of subject.timeAtLastEncounter and "
+                                  "subject.sex. " + t.DECISION_SUPPORT + " Text that is not JSON or not a "
+                                  "Phenopacket v2 gives BAD_USER_INPUT naming the field.")
+    async def diagnose_phenopacket(self, info: Info, phenopacket: str, limit: int | None = 10) -> t.Diagnosis:
+        return await info.context.run(_diagnose_document, info.context.kb, "phenopacket", phenopacket, limit)
+
+    @strawberry.field(description="`diagnose` for a FHIR R4 Bundle (its JSON as a string) of Observations and "
+                                  "Conditions: LOINC results with an interpretation through loinc2hpo, HPO codes, "
+                                  "SNOMED CT codes through the knowledge base's xrefs; the Patient's gender and age. "
+                                  "Resources that give no finding are listed in `warnings` (UNMAPPED_RESOURCE). "
+                                  + t.DECISION_SUPPORT + " Text that is not a Bundle gives BAD_USER_INPUT naming the "
+                                  "field.")
+    async def diagnose_fhir(self, info: Info, bundle: str, limit: int | None = 10) -> t.Diagnosis:
+        return await info.context.run(_diagnose_document, info.context.kb, "fhir", bundle, limit)
 
     @strawberry.field(description="A disease by ID; null (with a NOT_FOUND error naming close matches) when there is "
                                   "none.")

@@ -203,9 +203,13 @@ class ObservedFinding:
 @strawberry.type(name="Warning", description="Something about the input that the server changed or ignored (contract v2).")
 class InputWarning:
     code: str = strawberry.field(description="ALTERNATIVE_ID, OBSOLETE_ID_REPLACED, OBSOLETE_ID_DROPPED, "
-                                             "UNKNOWN_ID_DROPPED or IMPLIED_FINDING.")
+                                             "UNKNOWN_ID_DROPPED or IMPLIED_FINDING; for phenopackets and FHIR "
+                                             "bundles also UNMAPPED_RESOURCE (a resource that gives no finding), "
+                                             "CONFLICTING_STATUS (a finding both present and absent: used as "
+                                             "present) and AGE_IGNORED.")
     message: str
-    id: strawberry.ID | None = strawberry.field(default=None, description="The ID as it was sent.")
+    id: strawberry.ID | None = strawberry.field(default=None, description="The ID as it was sent (for "
+                                                   "UNMAPPED_RESOURCE the resource, e.g. Observation/hb).")
 
 
 @strawberry.type(description="Ranked candidate causes, next diagnostic steps, red flags and an overall "

@@ -31,8 +31,10 @@ from dxkb.kb.settings import Settings
 log = logging.getLogger("dxkb.sparql")
 STATIC = Path(__file__).parent / "static"
 EXPOSED_HEADERS = "X-DXKB-Truncated, X-DXKB-Result-Limit, X-DXKB-Rows, X-DXKB-Query-Time-Ms"
-PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
-               "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+#: YASGUI's editor and table set inline styles ('unsafe-inline' for styles only); scripts come only from this server.
+PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; "
+               "img-src 'self' data:; font-src 'self' data:; base-uri 'none'; form-action 'self'; "
+               "frame-ancestors 'none'")
 
 
 def error_response(error: EndpointError) -> Response:

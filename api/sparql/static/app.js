@@ -1,5 +1,8 @@
-// The dxkb query page: an editor, the example queries, a result table and downloads. No dependencies, no CDN:
-// it talks only to this server's /sparql and /sparql/examples.
+// The dxkb query page: YASGUI's editor (Yasqe: syntax highlighting, completion of this knowledge base's prefixes,
+// classes and properties) and result view (Yasr: tables with paging), the example queries and downloads. No CDN:
+// YASGUI is served by this server (/static/vendor/yasgui, from the npm package @zazuko/yasgui), and the page talks
+// only to this server's /sparql, /sparql/void and /sparql/examples. Without YASGUI's files it falls back to a
+// plain textarea and table.
 "use strict";
 
 (function () {
@@ -16,12 +19,18 @@
     "}\nGROUP BY ?disease ?label\nORDER BY DESC(?findings) ?disease\nLIMIT 100\n";
 
   const $ = (id) => document.getElementById(id);
-  const editor = $("query");
   const status = $("status");
-  const table = $("results");
+  const results = $("results");
   const graph = $("graph");
+  const VOID_CLASS = "http://rdfs.org/ns/void#class";
+  const VOID_PROPERTY = "http://rdfs.org/ns/void#property";
+  const yasgui = window.Yasgui && window.Yasgui.Yasqe && window.Yasgui.Yasr ? window.Yasgui : null;
   let prefixes = {};
+  let vocabulary = null; // {classes: [...], properties: [...]} from the VoID statistics, loaded once
   let running = null;
+  let editor = null;
+  let yasr = null;
+  let table = null; // the plain table of the fallback
 
   function setStatus(text, kind) {
     status.textContent = text;
@@ -66,11 +75,115 @@
     return cell;
   }
 
+  // ------------------------------------------------------------------ the editor
+
+  /** The vocabulary of this knowledge base for completion: the classes and properties in use (the VoID
+   * statistics, cached by the server) and those the dxkb ontology declares. */
+  const VOCABULARY_QUERY = "PREFIX owl: <http://www.w3.org/2002/07/owl#>\n" +
+    "PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>\n" +
+    "SELECT DISTINCT ?term ?type WHERE {\n" +
+    "  VALUES ?type { owl:Class owl:ObjectProperty owl:DatatypeProperty owl:AnnotationProperty rdf:Property }\n" +
+    "  ?term a ?type . FILTER(isIRI(?term) && STRSTARTS(STR(?term), \"https://w3id.org/dxkb/vocab#\"))\n}";
+
+  function loadVocabulary() {
+    if (vocabulary) return vocabulary;
+    const classes = new Set();
+    const properties = new Set();
+    const fromVoid = fetch(`${ENDPOINT}/void`, { headers: { Accept: "application/n-triples" } })
+      .then((response) => (response.ok ? response.text() : ""))
+      .then((text) => {
+        for (const line of text.split("\n")) {
+          const match = line.match(/^\S+ <([^>]+)> <([^>]+)> \.$/);
+          if (match && match[1] === VOID_CLASS) classes.add(match[2]);
+          if (match && match[1] === VOID_PROPERTY) properties.add(match[2]);
+        }
+      });
+    const declared = fetch(ENDPOINT, {
+      method: "POST", body: VOCABULARY_QUERY,
+      headers: { "Content-Type": "application/sparql-query", Accept: "application/sparql-results+json" },
+    }).then((response) => (response.ok ? response.json() : { results: { bindings: [] } }))
+      .then((doc) => {
+        for (const row of doc.results.bindings) {
+          (row.type.value.endsWith("#Class") ? classes : properties).add(row.term.value);
+        }
+      });
+    vocabulary = Promise.allSettled([fromVoid, declared])
+      .then(() => ({ classes: [...classes].sort(), properties: [...properties].sort() }));
+    return vocabulary;
+  }
+
+  function registerCompleters(Yasqe) {
+    // Forks of YASGUI's own completers (same positions and prefix handling) that complete from this knowledge
+    // base instead of the public LOV and prefix.cc services: nothing leaves this server.
+    Yasqe.forkAutocompleter("prefixes", {
+      name: "dxkbPrefixes", persistenceId: undefined, bulk: true,
+      get: () => Object.entries(prefixes).map(([name, iri]) => `${name}: <${iri}>`).sort(),
+    }, false);
+    Yasqe.forkAutocompleter("class", {
+      name: "dxkbClasses", persistenceId: undefined, bulk: true, get: () => loadVocabulary().then((v) => v.classes),
+    }, false);
+    Yasqe.forkAutocompleter("property", {
+      name: "dxkbProperties", persistenceId: undefined, bulk: true,
+      get: () => loadVocabulary().then((v) => v.properties),
+    }, false);
+  }
+
+  function makeEditor() {
+    const textarea = $("query");
+    if (!yasgui) {
+      $("editor").hidden = true;
+      return { get: () => textarea.value, set: (value) => { textarea.value = value; },
+               focus: () => { textarea.focus(); textarea.setSelectionRange(0, 0); textarea.scrollTop = 0; } };
+    }
+    const Yasqe = yasgui.Yasqe;
+    registerCompleters(Yasqe);
+    textarea.hidden = true;
+    const yasqe = new Yasqe($("editor"), {
+      value: "", persistenceId: null, showQueryButton: false, resizeable: true, editorHeight: "340px",
+      autocompleters: ["dxkbPrefixes", "variables", "dxkbClasses", "dxkbProperties"],
+      requestConfig: { endpoint: ENDPOINT, method: "POST" },
+      extraKeys: { "Ctrl-Enter": () => run(), "Cmd-Enter": () => run() },
+    });
+    yasqe.on("change", () => { textarea.value = yasqe.getValue(); }); // the textarea holds the query for forms
+    return {
+      yasqe,
+      get: () => yasqe.getValue(),
+      set: (value) => { yasqe.setValue(value); textarea.value = value; },
+      focus: () => { yasqe.focus(); yasqe.setCursor({ line: 0, ch: 0 }); yasqe.scrollTo(0, 0); },
+    };
+  }
+
+  // ------------------------------------------------------------------ results
+
+  /** The prefixes with the longest namespace first: Yasr shortens an IRI with the first namespace it starts with
+   * (MONDO:0005059, not obo:MONDO_0005059). */
+  function longestFirst() {
+    const entries = Object.entries(prefixes);
+    entries.sort((a, b) => b[1].length - a[1].length || (a[0] < b[0] ? -1 : 1));
+    return Object.fromEntries(entries);
+  }
+
+  function makeResults() {
+    if (yasgui) {
+      yasr = new yasgui.Yasr(results, {
+        persistenceId: null, prefixes: longestFirst, defaultPlugin: "table", pluginOrder: ["table", "response"],
+        // compact: CURIEs and plain values without datatypes (as the endpoint's CSV); 50 rows a page
+        plugins: { table: { dynamicConfig: { compact: true, isEllipsed: false, pageSize: 50 } } },
+      });
+    } else {
+      table = document.createElement("table");
+      table.append(document.createElement("thead"), document.createElement("tbody"));
+      results.appendChild(table);
+    }
+  }
+
   function clearOutput() {
-    table.hidden = true;
+    results.hidden = true;
     graph.hidden = true;
-    table.tHead.replaceChildren();
-    table.tBodies[0].replaceChildren();
+    if (table) {
+      table.tHead.replaceChildren();
+      table.tBodies[0].replaceChildren();
+    }
     graph.textContent = "";
   }
 
@@ -80,7 +193,25 @@
     }
   }
 
-  function showTable(doc, millis) {
+  function showTable(doc, text, millis) {
+    if (yasr) {
+      results.hidden = false;
+      yasr.setResponse({ data: text, contentType: "application/sparql-results+json", status: 200,
+                         executionTime: millis });
+    } else {
+      fillTable(doc);
+    }
+    const count = doc.results.bindings.length;
+    const note = doc.dxkb || {};
+    if (note.truncated) {
+      setStatus(`${count} rows shown in ${millis} ms - the result was cut at the endpoint's limit of ` +
+                `${note.limit} rows; narrow the query or page through it with LIMIT/OFFSET.`, "warning");
+    } else {
+      setStatus(`${count} row${count === 1 ? "" : "s"} in ${millis} ms`);
+    }
+  }
+
+  function fillTable(doc) {
     const vars = doc.head.vars || [];
     const head = document.createElement("tr");
     for (const name of vars) {
@@ -96,15 +227,7 @@
       body.appendChild(row);
     }
     table.tBodies[0].appendChild(body);
-    table.hidden = false;
-    const count = doc.results.bindings.length;
-    const note = doc.dxkb || {};
-    if (note.truncated) {
-      setStatus(`${count} rows shown in ${millis} ms - the result was cut at the endpoint's limit of ` +
-                `${note.limit} rows; narrow the query or page through it with LIMIT/OFFSET.`, "warning");
-    } else {
-      setStatus(`${count} row${count === 1 ? "" : "s"} in ${millis} ms`);
-    }
+    results.hidden = false;
   }
 
   async function run() {
@@ -119,7 +242,7 @@
       response = await fetch(ENDPOINT, {
         method: "POST", signal: controller.signal,
         headers: { "Content-Type": "application/sparql-query", Accept: ACCEPT },
-        body: editor.value,
+        body: editor.get(),
       });
     } catch (error) {
       if (error.name !== "AbortError") setStatus(`The server could not be reached: ${error.message}`, "error");
@@ -141,7 +264,7 @@
       if (typeof doc.boolean === "boolean") {
         setStatus(`ASK: ${doc.boolean} (${millis} ms)`);
       } else {
-        showTable(doc, millis);
+        showTable(doc, text, millis);
       }
     } else {
       enableDownloads("graph");
@@ -155,7 +278,7 @@
   }
 
   async function download(format) {
-    const body = new URLSearchParams({ query: editor.value, format: format });
+    const body = new URLSearchParams({ query: editor.get(), format: format });
     let response;
     try {
       response = await fetch(ENDPOINT, { method: "POST", body: body });
@@ -196,7 +319,7 @@
       button.addEventListener("click", () => {
         for (const other of list.querySelectorAll("button.example")) other.setAttribute("aria-pressed", "false");
         button.setAttribute("aria-pressed", "true");
-        editor.value = example.query;
+        editor.set(example.query);
         const description = $("example-description");
         description.textContent = [`${example.title}: ${example.purpose}`,
                                    example.parameters && `Parameters: ${example.parameters}`,
@@ -206,8 +329,6 @@
         clearOutput();
         setStatus("");
         editor.focus();
-        editor.setSelectionRange(0, 0);
-        editor.scrollTop = 0;
       });
       item.appendChild(button);
       list.appendChild(item);
@@ -215,8 +336,20 @@
   }
 
   async function init() {
+    let examples = [];
+    try { // first: the editor's prefix completion starts from these prefixes
+      const response = await fetch(`${ENDPOINT}/examples`, { headers: { Accept: "application/json" } });
+      const data = await response.json();
+      prefixes = data.prefixes || {};
+      examples = data.examples || [];
+    } catch (error) {
+      setStatus(`The example queries could not be loaded: ${error.message}`, "error");
+    }
+    editor = makeEditor();
+    makeResults();
+    showExamples(examples);
     $("run").addEventListener("click", run);
-    editor.addEventListener("keydown", (event) => {
+    $("query").addEventListener("keydown", (event) => {
       if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
         event.preventDefault();
         run();
@@ -225,16 +358,8 @@
     for (const button of document.querySelectorAll("button.download")) {
       button.addEventListener("click", () => download(button.dataset.format));
     }
-    try {
-      const response = await fetch(`${ENDPOINT}/examples`, { headers: { Accept: "application/json" } });
-      const data = await response.json();
-      prefixes = data.prefixes || {};
-      showExamples(data.examples || []);
-    } catch (error) {
-      $("examples").replaceChildren();
-      setStatus(`The example queries could not be loaded: ${error.message}`, "error");
-    }
-    if (!editor.value) editor.value = prefixBlock(STARTER_PREFIXES) + "\n" + STARTER_QUERY;
+    if (!editor.get()) editor.set(prefixBlock(STARTER_PREFIXES) + "\n" + STARTER_QUERY);
+    document.body.dataset.editor = yasgui ? "yasgui" : "plain";
     document.body.dataset.ready = "true";
   }
 

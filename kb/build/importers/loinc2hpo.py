@@ -19,6 +19,9 @@ What becomes what
   laboratory kind's default sensitivity and specificity. Negated mappings (a normal result means NOT the parent
   abnormality) add no yield: the abnormality's more specific findings are already the yields.
 - A curated step that declares ``skos:exactMatch`` a LOINC code receives its yields instead of a second step.
+- Every mapping row, negated or not, is also a ``dxkb:ResultInterpretation`` (the LOINC code as ``dxkb:test``, the
+  interpretation code, the finding, ``dxkb:negated``): what a FHIR lab result with that interpretation says about
+  the finding (read by kb/exchange/fhir.py through queries/loinc_interpretations.rq).
 - HPO IDs are resolved against the build's HPO; rows naming other terms, and rows of other code systems
   (SNOMED CT), are skipped and counted.
 """
@@ -41,6 +44,7 @@ MEANING = {"H": "a high result", "L": "a low result", "A": "an abnormal result",
            "NEG": "a negative result", "N": "a normal result"}
 XSD_DECIMAL = "http://www.w3.org/2001/XMLSchema#decimal"
 XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
+XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 
 
 def read_mappings(path: Path) -> list[tuple[str, str, str, bool]]:
@@ -87,11 +91,13 @@ def import_loinc2hpo(target: Path, *, source_dir: str | Path | None = None, hpo_
     aligned = public.curated_alignments("LOINC")
     skipped: Counter[str] = Counter()
     reveals: dict[str, dict[str, set[str]]] = {}  # code -> finding -> interpretation codes
+    meanings: set[tuple[str, str, str, bool]] = set()  # (code, interpretation, finding, negated)
     for code, interpretation, hpo_id, negated in rows:
         finding = hpo.resolve(hpo_id)
         if finding is None:
             skipped["HPO term not in the build"] += 1
             continue
+        meanings.add((code, interpretation, finding, negated))
         if negated:
             continue
         reveals.setdefault(code, {}).setdefault(finding, set()).add(interpretation)
@@ -132,8 +138,30 @@ def import_loinc2hpo(target: Path, *, source_dir: str | Path | None = None, hpo_
                 node = out.fresh_iri(f"https://w3id.org/dxkb/loinc2hpo/yield/{code}/{finding.replace(':', '_')}")
                 public.write_step_yield(out, node, step, finding, lab.sensitivity, lab.specificity, dataset)
                 yields += 1
+        interpretations = _write_interpretations(out, sorted(meanings), dataset)
         triples = out.count
     parts = [f"loinc2hpo {version}: {len(reveals):,} laboratory tests", f"{yields:,} yields",
+             f"{interpretations:,} result interpretations",
              f"{len([c for c in reveals if f'LOINC:{c}' in aligned])} aligned to curated steps", f"{triples:,} triples"]
     parts += [f"{n:,} rows skipped ({reason})" for reason, n in sorted(skipped.items())]
     return ", ".join(parts)
+
+
+def _write_interpretations(out: NTriplesWriter, meanings: list[tuple[str, str, str, bool]], dataset: str) -> int:
+    """One ``dxkb:ResultInterpretation`` per (LOINC code, interpretation code, finding, negated); returns how many."""
+    written = 0
+    for code, interpretation, finding, negated in meanings:
+        try:
+            test = str(to_iri(f"LOINC:{code}"))
+        except ValueError:
+            continue  # counted as a malformed code with the steps
+        node = out.fresh_iri(f"https://w3id.org/dxkb/loinc2hpo/interpretation/{code}/{interpretation}/"
+                             f"{finding.replace(':', '_')}{'/not' if negated else ''}")
+        out.line(node, out.iri(RDF_TYPE), out.iri(DXKB + "ResultInterpretation"))
+        out.line(node, out.iri(DXKB + "test"), out.iri(test))
+        out.line(node, out.iri(DXKB + "interpretationCode"), out.literal(interpretation))
+        out.line(node, out.iri(DXKB + "finding"), out.iri(str(to_iri(finding))))
+        out.line(node, out.iri(DXKB + "negated"), out.literal("true" if negated else "false", XSD_BOOLEAN))
+        out.line(node, out.iri(DCTERMS + "source"), dataset)
+        written += 1
+    return written

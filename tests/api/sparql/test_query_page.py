@@ -1,22 +1,20 @@
-"""The query page in a real browser (headless Chromium): pick an example, run it, read the result table.
+"""The query page in a real browser (headless Chromium): YASGUI's editor and result table, served by this server
+(no CDN: the browser resolves no host but 127.0.0.1). Pick an example, run it, read the result table; page through
+a long result; complete prefixes and the knowledge base's terms; see errors; download every format.
 
-Needs the Debian packages chromium and chromium-driver (.ci/run installs them); skipped when they are missing.
+Needs the Debian packages chromium and chromium-driver (.ci/install installs them); skipped when they are missing.
 """
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+from tests.support.browser import chromium, console_errors, needs_chromium, remote_requests, screenshot
 
-pytestmark = pytest.mark.skipif(not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
-                                reason="needs chromium and chromium-driver (apt-get install chromium chromium-driver)")
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
@@ -26,24 +24,13 @@ def downloads(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser(downloads: Path) -> Iterator[object]:
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="dxkb-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--no-first-run", f"--user-data-dir={profile}", "--window-size=1400,1000"):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(30)
-    driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
-    try:
+    with chromium(offline=True, size=(1400, 1000), downloads=downloads) as driver:
         yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
+
+
+def set_query(driver, text: str) -> None:
+    """Replace the editor's text (CodeMirror's public setValue, as a paste would)."""
+    driver.execute_script("document.querySelector('#editor .CodeMirror').CodeMirror.setValue(arguments[0])", text)
 
 
 def open_page(driver, server):
@@ -54,6 +41,7 @@ def open_page(driver, server):
     driver.get(server.sparql)
     wait = WebDriverWait(driver, 20)
     wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "body[data-ready='true']")))
+    assert driver.find_element(By.CSS_SELECTOR, "body").get_attribute("data-editor") == "yasgui"
     return wait
 
 
@@ -87,9 +75,8 @@ def test_errors_are_shown_not_swallowed(browser, sparql_server):
     from selenium.webdriver.support import expected_conditions as EC
 
     wait = open_page(browser, sparql_server)
-    editor = browser.find_element(By.ID, "query")
-    editor.clear()
-    editor.send_keys("SELECT ?x WHERE { ?x ?y }")
+    set_query(browser, "SELECT ?x WHERE { ?x ?y }")
+    assert browser.find_element(By.ID, "query").get_property("value") == "SELECT ?x WHERE { ?x ?y }"
     browser.find_element(By.ID, "run").click()
     wait.until(EC.text_to_be_present_in_element((By.ID, "status"), "Error 400"))
     assert "malformed query" in browser.find_element(By.ID, "status").text
@@ -129,3 +116,61 @@ def test_download_in_each_format(browser, sparql_server, downloads, fmt, extensi
     assert target.exists(), sorted(p.name for p in downloads.iterdir())
     text = target.read_text()
     assert expected in text and "MONDO_0005059" in text
+
+
+def test_syntax_highlighting_and_a_long_result_in_pages(browser, sparql_server):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+
+    wait = open_page(browser, sparql_server)
+    console_errors(browser)  # drain the log of the earlier tests (one of them shows an error on purpose)
+    keywords = {e.text for e in browser.find_elements(By.CSS_SELECTOR, "#editor .CodeMirror .cm-keyword")}
+    assert {"PREFIX", "SELECT", "WHERE"} <= keywords  # the editor highlights SPARQL
+    set_query(browser, "SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o LIMIT 120")
+    browser.find_element(By.ID, "run").click()
+    wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#results tbody tr")))
+    assert "120 rows in" in browser.find_element(By.ID, "status").text
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#results tbody tr")) == 50  # the first page of 50
+    info = browser.find_element(By.CSS_SELECTOR, "#results .dataTables_info, #results .dt-info")
+    assert "1 to 50 of 120" in info.text
+    first_page = browser.find_element(By.CSS_SELECTOR, "#results tbody tr").text
+    next_page = browser.find_element(By.CSS_SELECTOR, "#results .paginate_button.next, #results .dt-paging-button.next")
+    next_page.click()
+    wait.until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "#results .dataTables_info, #results .dt-info"),
+                                                "51 to 100 of 120"))
+    assert browser.find_element(By.CSS_SELECTOR, "#results tbody tr").text != first_page
+    assert remote_requests(browser, sparql_server.base) == []  # YASGUI comes from this server
+    assert console_errors(browser) == []
+    screenshot(browser, "07-sparql-yasgui")
+
+
+def test_completion_of_prefixes_and_of_the_knowledge_bases_terms(browser, sparql_server):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    open_page(browser, sparql_server)
+    set_query(browser, "")
+    browser.find_element(By.CSS_SELECTOR, "#editor .CodeMirror").click()
+    typed = browser.switch_to.active_element
+    typed.send_keys("PREFIX dxk")
+    typed.send_keys(Keys.CONTROL, " ")
+    hints = WebDriverWait(browser, 10).until(
+        lambda d: [h.text for h in d.find_elements(By.CSS_SELECTOR, ".CodeMirror-hints li")] or None)
+    assert any(h.startswith("dxkb: <https://w3id.org/dxkb/vocab#>") for h in hints), hints
+    typed.send_keys(Keys.ENTER)
+    text = browser.find_element(By.ID, "query").get_property("value")
+    assert text.startswith("PREFIX dxkb: <https://w3id.org/dxkb/vocab#>"), text
+
+    typed.send_keys(Keys.END, Keys.ENTER, "SELECT * WHERE { ?x a dxkb:Dis")
+    typed.send_keys(Keys.CONTROL, " ")
+    hints = WebDriverWait(browser, 10).until(
+        lambda d: [h.text for h in d.find_elements(By.CSS_SELECTOR, ".CodeMirror-hints li")] or None)
+    assert "dxkb:Disease" in hints, hints  # a class of the dxkb ontology
+    typed.send_keys(Keys.ENTER, " ; dxkb:freq")
+    typed.send_keys(Keys.CONTROL, " ")
+    hints = WebDriverWait(browser, 10).until(
+        lambda d: [h.text for h in d.find_elements(By.CSS_SELECTOR, ".CodeMirror-hints li")] or None)
+    assert "dxkb:frequency" in hints, hints  # a property in use (the endpoint's VoID statistics)
+    typed.send_keys(Keys.ENTER)
+    assert "?x a dxkb:Disease ; dxkb:frequency" in browser.find_element(By.ID, "query").get_property("value")
