@@ -1,9 +1,10 @@
 """Helpers of the phenopacket and FHIR tests: a small store with loinc2hpo built through the real build, FHIR R4
-resources as JSON, and the phenopacket-store release the CI machine has beside the repository (../shared)."""
+resources as JSON, and the phenopacket-store release of the shared data folder (../shared or /work/shared)."""
 
 from __future__ import annotations
 
 import json
+import os
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,12 @@ from dxkb.kb.build.pipeline import build
 from tests.support import public_data
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-PHENOPACKET_STORE = ROOT.parent / "shared" / "data" / "phenopacket-store" / "phenopacket-store-dev.zip"
+_RELEASE = Path("data") / "phenopacket-store" / "phenopacket-store-dev.zip"
+#: The shared data folder: DXKB_SHARED_DIR, else ../shared beside the repository, else /work/shared (the CI machine's).
+PHENOPACKET_STORE = next((folder / _RELEASE for folder in (
+    Path(os.environ["DXKB_SHARED_DIR"]) if os.environ.get("DXKB_SHARED_DIR") else None,
+    ROOT.parent / "shared", Path("/work/shared")) if folder is not None and (folder / _RELEASE).exists()),
+    ROOT.parent / "shared" / _RELEASE)
 #: A case report with observed and excluded features, an age and a sex (palmoplantar keratoderma, OMIM:148600).
 CASE = "phenopacket-store/AAGAB/PMID_24573067_CASE_REPORT.json"
 
