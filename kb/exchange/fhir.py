@@ -50,6 +50,7 @@ from rdflib import Literal
 
 from dxkb.kb.engine.types import Observation, Patient, Sex, Status, Warning
 from dxkb.kb.errors import InputError
+from dxkb.kb.exchange.statuses import record
 from dxkb.kb.store import queries as sparql
 from dxkb.kb.store.base import Store
 from dxkb.kb.vocab import InvalidCurie, to_curie, to_iri
@@ -216,13 +217,10 @@ def findings(case: FhirCase, store: Store) -> tuple[list[Observation], list[Warn
             continue
         for finding, status in mapped:
             label = f"{s.where} ({s.resource})" if s.resource != s.where else s.where
-            if finding in statuses and statuses[finding] != status:
-                warnings.append(Warning("CONFLICTING_STATUS", f"{sources[finding]} and {label}: {finding} is both "
-                                        "present and absent; used as PRESENT", finding))
-                statuses[finding] = Status.PRESENT
-                continue
-            statuses.setdefault(finding, status)
-            sources.setdefault(finding, label)
+            conflict = record(statuses, sources, finding, status, label, "present and absent; used as PRESENT",
+                              finding)
+            if conflict is not None:
+                warnings.append(conflict)
     return [Observation(f, s) for f, s in statuses.items()], warnings, sources
 
 

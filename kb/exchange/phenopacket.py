@@ -48,6 +48,7 @@ from phenopackets import (Age, Diagnosis as PacketDiagnosis, Individual, Interpr
 
 from dxkb.kb.engine.types import Diagnosis, Evidence, Observation, Patient, Sex, Status, Warning
 from dxkb.kb.errors import InputError
+from dxkb.kb.exchange.statuses import record
 from dxkb.kb.vocab import PREFIXES, InvalidCurie, to_curie, to_iri
 
 #: The largest phenopacket accepted (bytes of JSON): the biggest of phenopacket-store is ~120 kB.
@@ -138,13 +139,10 @@ def read(text: str | bytes) -> PhenopacketCase:
         curie = _canonical(raw)
         status = Status.ABSENT if feature.excluded else Status.PRESENT
         fields.setdefault(raw, where)
-        if curie in statuses and statuses[curie] != status:
-            warnings.append(Warning("CONFLICTING_STATUS", f"{given[curie]} and {where}: {curie} is both observed and "
-                                    "excluded; used as observed (PRESENT)", raw))
-            statuses[curie] = Status.PRESENT
-            continue
-        statuses.setdefault(curie, status)
-        given.setdefault(curie, where)
+        conflict = record(statuses, given, curie, status, where, "observed and excluded; used as observed (PRESENT)",
+                          raw)
+        if conflict is not None:
+            warnings.append(conflict)
     observations = [Observation(curie, status) for curie, status in statuses.items()]
     patient, age_warnings = _patient(packet)
     return PhenopacketCase(packet=packet, observations=observations, patient=patient,

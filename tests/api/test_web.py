@@ -10,14 +10,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
 
 from tests.support.browser import ROOT, chromium, console_errors, needs_chromium, remote_requests, screenshot
-from tests.support.servers import LiveServer, start_server
+from tests.support.servers import LiveServer
 from tests.support.vignettes import RASH, RED_FLAGS, SUSPICIOUS_CBC
 
 FEVER, PETECHIAE = "HP:0001945", "HP:0000967"
@@ -28,10 +27,9 @@ VENDORED = {"graphiql": ["graphiql.min.js", "graphiql.min.css", "LICENSE"],
 
 
 @pytest.fixture(scope="module")
-def server(curated_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = start_server(str(curated_store), tmp_path_factory.mktemp("web-server"))
-    yield live
-    live.stop()
+def server(live_server: LiveServer) -> LiveServer:
+    """The session's server on the curated store (tests/api/conftest.py)."""
+    return live_server
 
 
 @pytest.fixture(scope="module")

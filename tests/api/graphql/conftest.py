@@ -1,4 +1,4 @@
-"""The GraphQL tests' fixtures: a real uvicorn process on the curated store and clients of it.
+"""The GraphQL tests' fixtures: clients of the real uvicorn process on the curated store (tests/api/conftest.py).
 
 tests/api/graphql/test_http.py overrides ``live_server``, ``http`` and ``gql`` with module-scoped ones that are
 parametrised over the backends.
@@ -13,14 +13,6 @@ import httpx
 import pytest
 
 from tests.support.servers import GraphQLClient, LiveServer, start_server
-
-
-@pytest.fixture(scope="session")
-def live_server(curated_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """A real uvicorn process on the curated store, with the default settings (limits, GraphiQL, introspection)."""
-    server = start_server(str(curated_store), tmp_path_factory.mktemp("live-server"))
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="session")
