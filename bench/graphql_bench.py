@@ -92,7 +92,8 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
 
 
 async def _client(port: int, requests: list[bytes], until: float, start_at: int,
-                  latencies: list[float], failures: list[int]) -> None:
+                  latencies: list[float], failures: list[int]) -> int:
+    """Send requests from ``start_at`` on until ``until``; the position of the next one."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     sock = writer.get_extra_info("socket")
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -108,18 +109,21 @@ async def _client(port: int, requests: list[bytes], until: float, start_at: int,
             i += 1
     finally:
         writer.close()
+    return i
 
 
 async def measure(port: int, name: str, requests: list[bytes], concurrency: int, seconds: float,
                   warmup: float) -> Run:
+    stride = max(1, len(requests) // concurrency)
+    positions = [k * stride for k in range(concurrency)]
     for phase, duration in (("warmup", warmup), ("measure", seconds)):
         latencies: list[float] = []
         failures: list[int] = []
         until = time.perf_counter() + duration
         begin = time.perf_counter()
-        stride = max(1, len(requests) // concurrency)
-        await asyncio.gather(*(_client(port, requests, until, k * stride, latencies, failures)
-                               for k in range(concurrency)))
+        # each client goes on where it stopped in the warm-up: the measured requests are not replays of it
+        positions = list(await asyncio.gather(*(_client(port, requests, until, positions[k], latencies, failures)
+                                                for k in range(concurrency))))
         elapsed = time.perf_counter() - begin
     latencies.sort()
 
