@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -13,7 +14,8 @@ from dxkb.kb.service import KnowledgeBase
 
 async def store_health(kb: KnowledgeBase) -> dict[str, Any]:
     start = time.perf_counter()
-    base = {"store": kb.store_kind, "location": kb.public_location, "build": kb.build_id}
+    base = {"store": kb.store_kind, "location": kb.public_location, "build": kb.build_id,
+            "process": os.getpid()}  # which worker answered (several share the port)
     try:
         answered = await run_in_threadpool(kb.health)
     except DxkbError as error:

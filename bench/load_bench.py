@@ -1,7 +1,8 @@
 """Throughput under load on the HPO store: `python bench/load_bench.py --store .store-hpo [--workers 1 2]`.
 
-Starts the real server (uvicorn, W worker processes sharing the read-only store, each prefetching the annotations
-at start) and drives it with 16 keep-alive connections in a closed loop, the load generator on the same machine:
+Starts the real server as users do (`dxkb serve --workers W`: W uvicorn worker processes, each on its own
+SO_REUSEPORT socket of the port, sharing the read-only store, each prefetching the annotations at start) and
+drives it with 16 keep-alive connections in a closed loop, the load generator on the same machine:
 
 - ``typename``: ``{ __typename }``, the framework's ceiling, in the same run;
 - ``diagnose-distinct``: a different diagnosis on every request, 3-6 findings drawn (fixed seed) from findings
@@ -68,10 +69,9 @@ def run(store: str, workers: int, seconds: float) -> list[dict]:
     env = {**os.environ, "DXKB_STORE": store, "DXKB_GRAPHQL_RESULT_CACHE": "false",
            "DXKB_DIAGNOSE_CACHE_MB": "0", "PYTHONUNBUFFERED": "1"}
     with log.open("wb") as output:
-        server = subprocess.Popen([sys.executable, "-m", "uvicorn", "dxkb.api.server:app_factory", "--factory",
-                                   "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-                                   "--no-access-log", "--log-level", "warning"], cwd=ROOT, env=env,
-                                  stdout=output, stderr=subprocess.STDOUT)
+        server = subprocess.Popen([sys.executable, "-m", "dxkb.api.cli", "serve", "--store", store,
+                                   "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
+                                  cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
     try:
         wait_warm(port, workers)
         typename = [request_bytes(port, {"query": "{ __typename }"})]

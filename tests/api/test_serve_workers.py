@@ -1,0 +1,71 @@
+"""`dxkb serve --workers 2` as users run it: both workers answer on one port, keep-alive clients that connect at
+the same moment are spread over them (each worker listens on its own SO_REUSEPORT socket), and SIGTERM stops
+every process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.support.servers import free_port, stop_process
+
+CLIENTS = 32
+
+
+def test_two_workers_share_the_port_and_the_connections(curated_store: Path, tmp_path: Path) -> None:
+    port = free_port()
+    log = (tmp_path / "serve.log").open("wb")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    server = subprocess.Popen([sys.executable, "-m", "dxkb.api.cli", "serve", "--store", str(curated_store),
+                               "--port", str(port), "--workers", "2"], stdout=log, stderr=subprocess.STDOUT,
+                              env=env)
+    try:
+        deadline = time.monotonic() + 120
+        seen: set[int] = set()
+        while time.monotonic() < deadline and len(seen) < 2:  # until both workers have answered once
+            try:
+                seen.add(httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).json()["process"])
+            except (httpx.HTTPError, KeyError, ValueError):
+                time.sleep(0.5)
+        assert len(seen) == 2, (tmp_path / "serve.log").read_text()
+        # many clients connecting at once, each on its own keep-alive connection: each is served by one worker
+        clients = [httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) for _ in range(CLIENTS)]
+        try:
+            owners = [c.get("/healthz").json()["process"] for c in clients]
+            again = [c.get("/healthz").json()["process"] for c in clients]
+            assert owners == again  # the same connection stays with its worker
+            counts = sorted(owners.count(p) for p in set(owners))
+            assert set(owners) == seen and counts[0] >= CLIENTS // 8, counts  # both carry a real share
+            body = clients[0].post("/graphql", json={"query": '{ diagnose(input: {findings: [{id: "HP:0000988", '
+                                                              'status: PRESENT}]}) { recommendation } }'}).json()
+            assert body["data"]["diagnose"]["recommendation"], body
+        finally:
+            for c in clients:
+                c.close()
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(60) == 0
+        for pid in seen:  # no worker left behind
+            assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
+    finally:
+        stop_process(server)
+        log.close()
+
+
+def test_a_taken_port_is_one_clear_error(curated_store: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        result = subprocess.run([sys.executable, "-m", "dxkb.api.cli", "serve", "--store", str(curated_store),
+                                 "--port", str(port), "--workers", "2"], capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr, result.stderr
+    assert str(port) in result.stderr + result.stdout, result.stderr
