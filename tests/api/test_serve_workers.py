@@ -69,3 +69,35 @@ def test_a_taken_port_is_one_clear_error(curated_store: Path) -> None:
     assert result.returncode != 0
     assert "Traceback" not in result.stderr, result.stderr
     assert str(port) in result.stderr + result.stdout, result.stderr
+
+
+def test_a_worker_that_dies_later_is_replaced(curated_store: Path, tmp_path: Path) -> None:
+    port = free_port()
+    log = (tmp_path / "serve.log").open("wb")
+    server = subprocess.Popen([sys.executable, "-m", "dxkb.api.cli", "serve", "--store", str(curated_store),
+                               "--port", str(port), "--workers", "2"], stdout=log, stderr=subprocess.STDOUT,
+                              env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+    def workers_seen(wanted: int, timeout: float = 120) -> set[int]:
+        deadline, seen = time.monotonic() + timeout, set()
+        while time.monotonic() < deadline and len(seen) < wanted:
+            try:
+                seen.add(httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).json()["process"])
+            except (httpx.HTTPError, KeyError, ValueError):
+                time.sleep(0.5)
+        return seen
+
+    try:
+        first = workers_seen(2)
+        assert len(first) == 2, (tmp_path / "serve.log").read_text()
+        time.sleep(11)  # past the start-up window (api/server.py WORKER_MIN_LIFE), in which a death stops the server
+        victim = min(first)
+        os.kill(victim, signal.SIGKILL)
+        deadline, replaced = time.monotonic() + 120, set()
+        while time.monotonic() < deadline and not replaced:
+            replaced = workers_seen(2, timeout=10) - first
+        assert replaced, (tmp_path / "serve.log").read_text()
+        assert server.poll() is None  # the server itself stays up
+    finally:
+        stop_process(server)
+        log.close()
