@@ -18,6 +18,13 @@ import uvicorn
 
 from dxkb.kb.settings import Settings
 
+#: What every worker runs, with the same options whether uvicorn or :func:`_run_balanced` starts it.
+APP = "dxkb.api.server:app_factory"
+UVICORN_OPTIONS: dict = {"factory": True, "log_level": "info", "proxy_headers": False, "server_header": False}
+
+#: A worker that exits sooner than this after its start is not restarted: the server stops with its exit code.
+WORKER_MIN_LIFE = 10.0
+
 
 def app_factory():
     """uvicorn factory: each worker process opens the store itself (read-only, shared on disk)."""
@@ -35,12 +42,7 @@ def run(settings: Settings, build: str | None = None) -> None:
     if settings.workers > 1 and hasattr(socket, "SO_REUSEPORT"):
         _run_balanced(settings.host, settings.port, settings.workers)
         return
-    uvicorn.run("dxkb.api.server:app_factory", factory=True, host=settings.host, port=settings.port,
-                workers=settings.workers, log_level="info", proxy_headers=False, server_header=False)
-
-
-#: A worker that exits sooner than this after its start is not restarted: the server stops with its exit code.
-WORKER_MIN_LIFE = 10.0
+    uvicorn.run(APP, host=settings.host, port=settings.port, workers=settings.workers, **UVICORN_OPTIONS)
 
 
 def _listener(host: str, port: int) -> socket.socket:
@@ -56,9 +58,7 @@ def _serve_worker(host: str, port: int) -> None:
     """One worker process: its own SO_REUSEPORT socket on the shared port, one uvicorn server on it."""
     sock = _listener(host, port)
     sock.listen(2048)
-    config = uvicorn.Config("dxkb.api.server:app_factory", factory=True, host=host, port=port, log_level="info",
-                            proxy_headers=False, server_header=False)
-    uvicorn.Server(config).run(sockets=[sock])
+    uvicorn.Server(uvicorn.Config(APP, host=host, port=port, **UVICORN_OPTIONS)).run(sockets=[sock])
 
 
 def _run_balanced(host: str, port: int, workers: int) -> None:

@@ -6,9 +6,9 @@ drives it with 16 keep-alive connections in a closed loop, the load generator on
 
 - ``typename``: ``{ __typename }``, the framework's ceiling, in the same run;
 - ``diagnose-distinct``: a different diagnosis on every request, 3-6 findings drawn (fixed seed) from findings
-  annotated to HPO diseases, more distinct sets than the caches keep, the result cache off: every request runs
-  the engine (the GraphQL result cache and the service's diagnose cache are off, and the measured requests
-  follow the warm-up's instead of replaying them).
+  annotated to HPO diseases, more distinct sets than the caches keep; the GraphQL result cache and the
+  service's diagnose cache are off and the measured requests follow the warm-up's instead of replaying them, so
+  every measured request runs the engine.
 
 Reports answers/s, p50/p95/p99 and the load generator's own CPU time per request (it competes for the same
 cores); writes bench/results/load.json. Target (issue 14): diagnose-distinct >= 4x 20-25 answers/s with p99 <= 1 s.
@@ -66,8 +66,8 @@ def run(store: str, workers: int, seconds: float) -> list[dict]:
 
     port = free_port()
     log = Path(tempfile.mkdtemp(prefix="dxkb-load-")) / "server.log"
-    env = {**os.environ, "DXKB_STORE": store, "DXKB_GRAPHQL_RESULT_CACHE": "false",
-           "DXKB_DIAGNOSE_CACHE_MB": "0", "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "DXKB_GRAPHQL_RESULT_CACHE": "false", "DXKB_DIAGNOSE_CACHE_MB": "0",
+           "PYTHONUNBUFFERED": "1"}  # the store comes from --store
     with log.open("wb") as output:
         server = subprocess.Popen([sys.executable, "-m", "dxkb.api.cli", "serve", "--store", store,
                                    "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],

@@ -13,29 +13,40 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.servers import free_port, stop_process
+from tests.support.servers import LiveServer, free_port
 
 CLIENTS = 32
 
 
-def test_two_workers_share_the_port_and_the_connections(curated_store: Path, tmp_path: Path) -> None:
+def serve_two_workers(store: Path, log_dir: Path) -> LiveServer:
+    """`dxkb serve --workers 2` on a free loopback port (not waited for: see :func:`workers_answering`)."""
     port = free_port()
-    log = (tmp_path / "serve.log").open("wb")
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    server = subprocess.Popen([sys.executable, "-m", "dxkb.api.cli", "serve", "--store", str(curated_store),
-                               "--port", str(port), "--workers", "2"], stdout=log, stderr=subprocess.STDOUT,
-                              env=env)
+    log = log_dir / "serve.log"
+    with log.open("wb") as output:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen([sys.executable, "-m", "dxkb.api.cli", "serve", "--store", str(store),
+                                    "--port", str(port), "--workers", "2"], stdout=output, stderr=subprocess.STDOUT,
+                                   env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    return LiveServer(url=f"http://127.0.0.1:{port}", process=process, log=log)
+
+
+def workers_answering(server: LiveServer, wanted: int = 2, timeout: float = 120) -> set[int]:
+    """The worker process IDs /healthz reports, polled on new connections until ``wanted`` differ or time is up."""
+    deadline, seen = time.monotonic() + timeout, set()
+    while time.monotonic() < deadline and len(seen) < wanted:
+        try:
+            seen.add(httpx.get(f"{server.url}/healthz", timeout=5).json()["process"])
+        except (httpx.HTTPError, KeyError, ValueError):
+            time.sleep(0.5)
+    return seen
+
+
+def test_two_workers_share_the_port_and_the_connections(curated_store: Path, tmp_path: Path) -> None:
+    server = serve_two_workers(curated_store, tmp_path)
     try:
-        deadline = time.monotonic() + 120
-        seen: set[int] = set()
-        while time.monotonic() < deadline and len(seen) < 2:  # until both workers have answered once
-            try:
-                seen.add(httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).json()["process"])
-            except (httpx.HTTPError, KeyError, ValueError):
-                time.sleep(0.5)
-        assert len(seen) == 2, (tmp_path / "serve.log").read_text()
+        seen = workers_answering(server)
+        assert len(seen) == 2, server.output()
         # many clients connecting at once, each on its own keep-alive connection: each is served by one worker
-        clients = [httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) for _ in range(CLIENTS)]
+        clients = [httpx.Client(base_url=server.url, timeout=30) for _ in range(CLIENTS)]
         try:
             owners = [c.get("/healthz").json()["process"] for c in clients]
             again = [c.get("/healthz").json()["process"] for c in clients]
@@ -48,13 +59,12 @@ def test_two_workers_share_the_port_and_the_connections(curated_store: Path, tmp
         finally:
             for c in clients:
                 c.close()
-        server.send_signal(signal.SIGTERM)
-        assert server.wait(60) == 0
+        server.process.send_signal(signal.SIGTERM)
+        assert server.process.wait(60) == 0
         for pid in seen:  # no worker left behind
             assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
     finally:
-        stop_process(server)
-        log.close()
+        server.stop()
 
 
 def test_a_taken_port_is_one_clear_error(curated_store: Path) -> None:
@@ -72,32 +82,17 @@ def test_a_taken_port_is_one_clear_error(curated_store: Path) -> None:
 
 
 def test_a_worker_that_dies_later_is_replaced(curated_store: Path, tmp_path: Path) -> None:
-    port = free_port()
-    log = (tmp_path / "serve.log").open("wb")
-    server = subprocess.Popen([sys.executable, "-m", "dxkb.api.cli", "serve", "--store", str(curated_store),
-                               "--port", str(port), "--workers", "2"], stdout=log, stderr=subprocess.STDOUT,
-                              env={**os.environ, "PYTHONUNBUFFERED": "1"})
-
-    def workers_seen(wanted: int, timeout: float = 120) -> set[int]:
-        deadline, seen = time.monotonic() + timeout, set()
-        while time.monotonic() < deadline and len(seen) < wanted:
-            try:
-                seen.add(httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).json()["process"])
-            except (httpx.HTTPError, KeyError, ValueError):
-                time.sleep(0.5)
-        return seen
-
+    server = serve_two_workers(curated_store, tmp_path)
     try:
-        first = workers_seen(2)
-        assert len(first) == 2, (tmp_path / "serve.log").read_text()
+        first = workers_answering(server)
+        assert len(first) == 2, server.output()
         time.sleep(11)  # past the start-up window (api/server.py WORKER_MIN_LIFE), in which a death stops the server
         victim = min(first)
         os.kill(victim, signal.SIGKILL)
         deadline, replaced = time.monotonic() + 120, set()
         while time.monotonic() < deadline and not replaced:
-            replaced = workers_seen(2, timeout=10) - first
-        assert replaced, (tmp_path / "serve.log").read_text()
-        assert server.poll() is None  # the server itself stays up
+            replaced = workers_answering(server, timeout=10) - first
+        assert replaced, server.output()
+        assert server.process.poll() is None  # the server itself stays up
     finally:
-        stop_process(server)
-        log.close()
+        server.stop()
