@@ -17,6 +17,7 @@ import traceback
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 import pyoxigraph as ox
 from rdflib import URIRef
@@ -136,11 +137,36 @@ def _derived_quads(graph: Store) -> list[ox.Quad]:
     for term, count in descendants.items():
         value = math.log((count + 1) / total)
         quads.append(ox.Quad(ox.NamedNode(term), log_s, ox.Literal(repr(value), datatype=ox.NamedNode(str(XSD.double)))))
+    quads += _disease_share_quads(graph, ancestors_of)
     flagged = ox.NamedNode(DXKB + "underRedFlag")
     true = ox.Literal("true", datatype=ox.NamedNode(str(XSD.boolean)))
     quads += [ox.Quad(ox.NamedNode(row["finding"]), flagged, true)
               for row in sparql.select(graph, "build/red_flag_findings")]
     return quads
+
+
+def _disease_share_quads(graph: Store, ancestors_of: Callable[[str], set[str]]) -> list[ox.Quad]:
+    """dxkb:diseaseShare of each finding: the mean over the annotated diseases of P(finding | disease), with each
+    annotation counting for its finding and every ancestor (the highest frequency where several do; 0.5 where the
+    source states none, as the engine reads it). The engine's likelihood of a finding in a disease not annotated
+    with it (kb/engine/scoring.background_rate): a feature common among diseases is often an unrelated or
+    unannotated one, a rare, specific one hardly ever (LIRICAL's P(h | arbitrary Mendelian disease) likewise)."""
+    best: dict[str, dict[str, float]] = {}
+    for row in sparql.select(graph, "build/positive_annotations"):
+        frequency = float(row["frequency"]) if row["frequency"] is not None else 0.5
+        mine = best.setdefault(str(row["disease"]), {})
+        finding = str(row["finding"])
+        for term in (finding, *ancestors_of(finding)):
+            if frequency > mine.get(term, -1.0):
+                mine[term] = frequency
+    totals: dict[str, list[float]] = {}
+    for disease in sorted(best):  # summed in a fixed order: the same floats in every build
+        for term, frequency in best[disease].items():
+            totals.setdefault(term, []).append(frequency)
+    share = ox.NamedNode(DXKB + "diseaseShare")
+    double = ox.NamedNode(str(XSD.double))
+    return [ox.Quad(ox.NamedNode(term), share, ox.Literal(repr(math.fsum(values) / len(best)), datatype=double))
+            for term, values in sorted(totals.items())]
 
 
 def _build_info_quads(sources: list[str], notes: list[str]) -> list[ox.Quad]:

@@ -184,12 +184,12 @@ class DiagnosisEngine:
                                              shown_iris)
             sources = self.retrieval.sources(shown_iris)
             categories = self.categories.most_specific(shown_iris)
+            weighed = [o for o in obs if o.finding not in implied and o.status is not Status.UNKNOWN]
             for candidate, iri in zip(shown, shown_iris):
                 summary = summaries.get(iri)
                 candidate.label = (summary.label if summary else None) or candidate.disease
                 candidate.cause_category = categories.get(iri)
-                self._explain(candidate, matched.get(iri, {}), sources[iri],
-                              [o for o in obs if o.finding not in implied], iri_of, workup)
+                self._explain(candidate, matched.get(iri, {}), sources[iri], weighed, iri_of, workup)
         flags = advice.red_flags(self.retrieval, sorted(present))
         steps = nextsteps.next_steps(self.retrieval, set(iri_of.values()), present, ranked, self.observability)
         coverage = self.open_world.coverage(ancestors)
@@ -278,11 +278,16 @@ class DiagnosisEngine:
     def _explain(self, candidate: Candidate, matches: dict[str, list], sources: dict[tuple[str, bool], str],
                  obs: list[Observation], iri_of: dict[str, str], workup: set[str]) -> None:
         """Fill in the candidate's evidence: each observation's term, from the same function the ranking adds up
-        (``workup``: the findings the indicated curated work-up asks about, nextsteps.workup_questions)."""
+        (``workup``: the findings the indicated curated work-up asks about, nextsteps.workup_questions). A finding
+        no annotation of the disease reaches has a likelihood ratio of exactly 1 (its background rate
+        against itself) and is no evidence, so only the matched ones are weighed here."""
         for o in obs:
-            if o.status is Status.UNKNOWN:
+            finding = iri_of[o.finding]
+            found = matches.get(finding)
+            if not found:
                 continue
-            t = scoring.term(matches.get(iri_of[o.finding]), o.status is Status.PRESENT, iri_of[o.finding] in workup)
+            t = scoring.term(found, o.status is Status.PRESENT, finding in workup,
+                             scoring.disease_background(self.retrieval.share(finding), candidate.prior_is_default))
             if abs(t.ratio - 1.0) <= 1e-9:
                 continue
             m = t.likelihood.match

@@ -1,11 +1,24 @@
 """The numbers of the diagnostic model that are not data. Each is documented in the README ("The model")."""
 
-#: P(finding | disease) for a finding the disease is not annotated with (nor through the hierarchy).
-#: Small but not zero: people have unrelated complaints. An annotation never makes a finding less likely than
-#: this (annotated likelihoods are clamped up to it), so adding an unannotated finding never raises a disease.
+#: P(finding | disease) for a finding the disease is not annotated with (nor through the hierarchy), at most: small
+#: but not zero, since people have unrelated complaints and annotations are incomplete. Each finding's own rate is
+#: its disease share (dxkb:diseaseShare: how common it is among all annotated diseases, written by dxkb build)
+#: kept within [MIN_BACKGROUND_RATE, BACKGROUND_RATE] (scoring.background_rate): a feature that many diseases have
+#: ("Seizure", "Intellectual disability") is often present for another reason or simply not annotated, a rare and
+#: specific one ("Ectopia lentis") hardly ever, so matching it weighs more and missing it costs more - the
+#: frequency-aware noise of LIRICAL (Robinson et al., AJHG 2020, P(h | arbitrary Mendelian disease)). An
+#: annotation never makes a finding less likely than its rate (annotated likelihoods are clamped up to it), so
+#: adding an unannotated finding never raises a disease. 0.02 (the single rate of the earlier model) is the cap.
 BACKGROUND_RATE = 0.02
 
-#: P(finding | disease) when the disease carries a NOT annotation for it: annotations can be wrong.
+#: The floor of a finding's background rate: one in a thousand patients of a disease shows a finding that almost no
+#: annotated disease has, for an unrelated reason or through a gap in the annotations. Curator's estimate; on the
+#: development cases of phenopacket-store (bench/real_cases) floors of 0.0002 and 0.001 ranked alike.
+MIN_BACKGROUND_RATE = 0.001
+
+#: P(finding | disease) when the disease carries a NOT annotation for it, for a finding at the cap of the background
+#: rates (BACKGROUND_RATE): annotations can be wrong. Scaled with the finding's own background rate (a quarter of
+#: it), so a NOT annotation always makes a finding less likely than no annotation does.
 NEGATED_RATE = 0.005
 
 #: Cap on P(finding | disease), so that an ABSENT finding never excludes a disease outright (reporting errors).

@@ -8,7 +8,8 @@ diagnosis then costs a few vector additions per finding:
 
     score(D) = ln prior(D) + (1/T) x [ sum over findings of term(f, D) + unreported(D) ]
 
-where a finding the disease's annotations do not reach gives the background term (one constant per diagnosis) and
+where a finding the disease's annotations do not reach gives its background term (from the finding's own background
+rate, scoring.background_rate: one constant per finding and diagnosis) and
 the unreported-feature term subtracts each mentioned feature's own term once (a feature two findings mention is
 subtracted once: the union of the columns' feature ids). Sums run in a fixed order (columns in the canonical
 observation order, feature ids sorted), so the result is the same in every process.
@@ -16,6 +17,7 @@ observation order, feature ids sorted), so the result is the same in every proce
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import OrderedDict
 from typing import Iterable, NamedTuple, Sequence
@@ -37,6 +39,8 @@ class Column(NamedTuple):
     p: np.ndarray  # float64 P(finding | disease) per reached disease (scoring.likelihood)
     positive: np.ndarray  # int64 positions of the diseases a non-negated annotation matches
     features: np.ndarray  # int64 ids of the (disease, feature) pairs the finding mentions (FeatureIndex)
+    background: float  # the finding's background rate (scoring.background_rate): its P where nothing matches in
+    # a disease of the HPO annotations; curated diseases (a curated prior) keep model.BACKGROUND_RATE
 
     @property
     def nbytes(self) -> int:
@@ -53,6 +57,15 @@ class FeatureIndex(NamedTuple):
     by_feature: dict[str, np.ndarray]  # feature IRI -> the ids of its pairs (every disease that has it), ascending
 
 
+class Annotated(NamedTuple):
+    """The annotations naming one finding, as arrays over the ranked diseases (copies left out)."""
+
+    positions: np.ndarray  # int64 position of each annotation's disease
+    negated: np.ndarray  # bool: a NOT annotation
+    frequency: np.ndarray  # float64 its frequency (0.5 when none is stated)
+    pairs: np.ndarray  # int64 the (disease, feature) pair id of a positive annotation (FeatureIndex), else -1
+
+
 class Arrays(NamedTuple):
     """The table as arrays, and the order of its CURIEs (ties of probability are broken by CURIE)."""
 
@@ -60,6 +73,7 @@ class Arrays(NamedTuple):
     totals: np.ndarray
     curie_rank: np.ndarray
     curated: np.ndarray  # positions of diseases with a curated (complaint-conditional) prior
+    is_curated: np.ndarray  # bool per position: the same diseases as a mask
 
 
 class Ranker:
@@ -70,6 +84,7 @@ class Ranker:
         self._lock = threading.Lock()
         self._columns: OrderedDict[str, Column] = OrderedDict()
         self._bytes = 0
+        self._annotated_cache: dict[str, Annotated] = {}
         self._build_lock = threading.Lock()
         self._built: tuple[DiseaseTable, Arrays, FeatureIndex] | None = None
 
@@ -90,10 +105,13 @@ class Ranker:
         order = sorted(range(n), key=table.curies.__getitem__)
         curie_rank = np.empty(n, dtype=np.int64)
         curie_rank[order] = np.arange(n, dtype=np.int64)
+        curated = np.array([i for i, (_p, _s, is_default) in enumerate(table.priors) if not is_default],
+                           dtype=np.int64)
+        is_curated = np.zeros(n, dtype=bool)
+        is_curated[curated] = True
         arrays = Arrays(log_priors=np.array(table.log_priors, dtype=np.float64),
                         totals=np.array(table.totals, dtype=np.float64), curie_rank=curie_rank,
-                        curated=np.array([i for i, (_p, _s, is_default) in enumerate(table.priors) if not is_default],
-                                         dtype=np.int64))
+                        curated=curated, is_curated=is_curated)
         disease: list[int] = []
         term: list[float] = []
         ids: list[dict[str, int]] = []
@@ -121,26 +139,7 @@ class Ranker:
             if found is not None:
                 self._columns.move_to_end(finding)
                 return found
-        table, _arrays, features = self.arrays()
-        grouped = self.retrieval.matches([finding])
-        rows: list[tuple[int, float, bool, list[int]]] = []
-        for disease in sorted(grouped):
-            i = table.index.get(disease)
-            if i is None:  # a copy of another disease (not ranked)
-                continue
-            matches = grouped[disease].get(finding, [])
-            if not matches:
-                continue
-            found = scoring.likelihood(matches)
-            if found.match is None:  # only NOT annotations of narrower findings: the background rate, as unmatched
-                continue
-            mine = features.ids[i]
-            mentioned = sorted({mine[m.annotated] for m in matches if not m.negated and m.annotated in mine})
-            rows.append((i, found.p, any(not m.negated for m in matches), mentioned))
-        column = Column(reached=np.array([r[0] for r in rows], dtype=np.int64),
-                        p=np.array([r[1] for r in rows], dtype=np.float64),
-                        positive=np.array([r[0] for r in rows if r[2]], dtype=np.int64),
-                        features=np.array([k for r in rows for k in r[3]], dtype=np.int64))
+        column = self._compute(finding)
         with self._lock:
             if finding not in self._columns:
                 self._columns[finding] = column
@@ -150,6 +149,57 @@ class Ranker:
                     self._bytes -= old.nbytes
         return column
 
+    def _annotated(self, annotated: Sequence[str]) -> list[Annotated]:
+        """The annotations of these annotated finding IRIs as arrays (built once per finding, kept: about 10 MB
+        for all 254,000 HPO annotations)."""
+        missing = sorted({a for a in annotated if a not in self._annotated_cache})
+        if missing:
+            table, _arrays, features = self.arrays()
+            for term, rows in self.retrieval.annotations(missing).items():
+                kept = [(table.index[d], negated, frequency) for d, negated, frequency in rows if d in table.index]
+                positions = np.array([k[0] for k in kept], dtype=np.int64)
+                pairs = np.array([-1 if k[1] else features.ids[k[0]].get(term, -1) for k in kept], dtype=np.int64)
+                self._annotated_cache[term] = Annotated(  # one atomic store per key: concurrent fillers agree
+                    positions=positions, negated=np.array([k[1] for k in kept], dtype=bool),
+                    frequency=np.array([k[2] if k[2] is not None else 0.5 for k in kept], dtype=np.float64),
+                    pairs=pairs)
+        return [self._annotated_cache[a] for a in annotated]
+
+    def _compute(self, finding: str) -> Column:
+        """The column as scoring.likelihood defines it disease by disease, over arrays: each disease's best
+        positive match (its frequency, 0.5 when none is stated, weighted by specificity when the annotation is
+        broader), clamped to [its background rate, MAX_LIKELIHOOD]; a disease with only NOT annotations of this
+        finding or a broader one gets the NOT rate; one with only NOT annotations of narrower ones is left out (the
+        background rate, as unmatched). tests/kb/engine/test_ranking.py holds it to the per-disease definition."""
+        table, arrays, _features = self.arrays()
+        n = len(table.iris)
+        share = self.retrieval.share(finding)
+        background = scoring.background_rate(share)
+        rows = self.retrieval.hierarchy(finding)
+        found = self._annotated([r[0] for r in rows])
+        best = np.full(n, -1.0)
+        vetoed = np.zeros(n, dtype=bool)  # a NOT annotation of the finding or of a broader one
+        pairs: list[np.ndarray] = []
+        for (_annotated, relation, observed, annotated), a in zip(rows, found):
+            if not len(a.positions):
+                continue
+            weight = 1.0
+            if relation == "annotated-broader" and observed is not None and annotated is not None:
+                weight = math.exp(min(0.0, observed - annotated))
+            keep = ~a.negated
+            np.maximum.at(best, a.positions[keep], a.frequency[keep] * weight)
+            if relation in ("exact", "annotated-broader"):
+                vetoed[a.positions[a.negated]] = True
+            pairs.append(a.pairs[keep])
+        positive = best >= 0.0
+        reached = np.flatnonzero(positive | vetoed)
+        rates = np.where(arrays.is_curated[reached], model.BACKGROUND_RATE, background)
+        p = np.where(positive[reached], np.minimum(np.maximum(best[reached], rates), model.MAX_LIKELIHOOD),
+                     rates * model.NEGATED_RATE / model.BACKGROUND_RATE)
+        mentioned = np.unique(np.concatenate(pairs)) if pairs else np.zeros(0, dtype=np.int64)
+        return Column(reached=reached, p=p, positive=np.flatnonzero(positive),
+                      features=mentioned[mentioned >= 0], background=background)
+
     def scores(self, keys: Sequence[tuple[str, bool]], waiting: Iterable[str] = (),
                worked_up: frozenset[str] | set[str] = frozenset()) -> tuple[np.ndarray, np.ndarray]:
         """Every disease's log score (table order) for the stated observations ``keys`` (finding IRI, PRESENT?) in
@@ -158,18 +208,22 @@ class Ranker:
         ``worked_up``: the findings that work-up asks about and the curated tests reveal
         (DiagnosisEngine.workup_results), scored as their steps report them (scoring.absent_probability)."""
         table, arrays, features = self.arrays()
-        background = scoring.log_likelihood({}, keys, worked_up)  # each finding's term where nothing matches
+        columns = [self.column(finding) for finding, _present in keys]
+        backgrounds = {finding: column.background for (finding, _present), column in zip(keys, columns)}
+        background = scoring.log_likelihood({}, keys, worked_up, backgrounds)  # each term where nothing matches
         likelihood = arrays.totals + background
+        if len(arrays.curated):  # the curated diseases' own rate (scoring.disease_background)
+            likelihood[arrays.curated] += scoring.log_likelihood({}, keys, worked_up) - background
         mentioned: list[np.ndarray] = [features.pending]
         mentioned += [features.by_feature[f] for f in sorted(set(waiting)) if f in features.by_feature]
         reached: list[np.ndarray] = []
-        for finding, present in keys:
-            column = self.column(finding)
+        for (finding, present), column in zip(keys, columns):
             if not len(column.reached):
                 continue
             result = finding in worked_up
-            likelihood[column.reached] += (scoring.term_logs(column.p, present, result)
-                                           - scoring.term(None, present, result).log)
+            unmatched = np.where(arrays.is_curated[column.reached], scoring.term(None, present, result).log,
+                                 scoring.term(None, present, result, column.background).log)
+            likelihood[column.reached] += scoring.term_logs(column.p, present, result) - unmatched
             mentioned.append(column.features)
             if present:
                 reached.append(column.positive)

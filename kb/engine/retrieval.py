@@ -109,6 +109,7 @@ class Retrieval:
         self._findings: LabelIndex | None = None
         self._steps: list[Step] | None = None
         self._priors: dict[str, tuple[float, str | None]] | None = None
+        self._shares: dict[str, float] | None = None
         self.categories = CauseCategories(store)
         self._cache_lock = threading.Lock()
         self._matches_cache: OrderedDict[str, tuple[tuple, ...]] = OrderedDict()
@@ -148,6 +149,16 @@ class Retrieval:
                 self._priors = {row["disease"]: (float(row["probability"]), row["source"])
                                 for row in sparql.select(self.store, "priors")}
             return self._priors
+
+    def share(self, finding: str) -> float | None:
+        """The finding IRI's disease share (dxkb:diseaseShare, queries/finding_shares.rq; loaded once): 0.0 for a
+        finding no annotated disease has, None when the store holds no shares at all (built before them)."""
+        with self._lock:
+            if self._shares is None:
+                self._shares = {row["finding"]: float(row["share"])
+                                for row in sparql.select(self.store, "finding_shares")}
+            shares = self._shares
+        return shares.get(finding, 0.0) if shares else None
 
     @property
     def replacements(self) -> dict[str, Replacement]:
@@ -311,6 +322,7 @@ class Retrieval:
         far live as long as the process, and without it every full cyclic-garbage collection walks them again -
         at HPO scale a diagnosis allocates enough to trigger one every few requests, which doubled its time."""
         self._annotations(entry.iri for entry in self.findings.entries)
+        self.share("")  # the findings' disease shares (queries/finding_shares.rq)
         by_disease: dict[str, list[tuple[str, float | None]]] = defaultdict(list)
         for annotated, rows in sorted(self._annotations_cache.items()):
             for disease, negated, frequency in rows:
@@ -321,6 +333,17 @@ class Retrieval:
         if freeze:
             gc.freeze()
         return sum(len(rows) for rows in list(self._annotations_cache.values()))  # a copy: requests may add keys
+
+    def hierarchy(self, finding: str) -> tuple[tuple[str, str, float | None, float | None], ...]:
+        """The hierarchy half of candidates.rq for one observed finding IRI (cached): (annotated finding IRI,
+        relation, observed specificity, annotated specificity) rows, sorted (kb/engine/ranking.py)."""
+        return self._matches([finding])[finding]
+
+    def annotations(self, annotated: Iterable[str]) -> dict[str, tuple[tuple[str, bool, float | None], ...]]:
+        """Annotated finding IRI -> (disease IRI, negated, frequency) of every annotation naming it (cached)."""
+        wanted = sorted(set(annotated))
+        cache = self._annotations(wanted)
+        return {f: cache[f] for f in wanted}
 
     def features(self, diseases: Iterable[str]) -> dict[str, Features]:
         """Per disease: its features' unreported terms and their sum (queried for diseases not yet held)."""

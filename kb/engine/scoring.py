@@ -6,7 +6,7 @@ The model and its constants are in model.py and the README ("The model")."""
 from __future__ import annotations
 
 import math
-from typing import NamedTuple, Sequence, TypeVar
+from typing import Mapping, NamedTuple, Sequence, TypeVar
 
 import numpy as np
 
@@ -24,12 +24,30 @@ class Likelihood(NamedTuple):
 
 class Term(NamedTuple):
     log: float  # ln P(observation | disease): ln p when PRESENT, ln(1 - p) when ABSENT
-    ratio: float  # likelihood ratio against the background rate (> 1 supports, < 1 opposes)
+    ratio: float  # likelihood ratio against the finding's background rate (> 1 supports, < 1 opposes)
     likelihood: Likelihood
 
 
-def likelihood(matches: Sequence[Match]) -> Likelihood:
-    """P(observed finding | disease) from the annotations that match it, with the one used."""
+def background_rate(share: float | None) -> float:
+    """P(finding | a disease not annotated with it) from the finding's disease share (dxkb:diseaseShare), kept
+    within [MIN_BACKGROUND_RATE, BACKGROUND_RATE] (model.py); None: the store holds no shares (built before them),
+    so the single rate of that model."""
+    if share is None:
+        return model.BACKGROUND_RATE
+    return min(model.BACKGROUND_RATE, max(model.MIN_BACKGROUND_RATE, share))
+
+
+def disease_background(share: float | None, default_prior: bool) -> float:
+    """The background rate of a finding in one disease: :func:`background_rate` for the diseases of the HPO
+    annotations (``default_prior``: no curated prior); a curated disease keeps model.BACKGROUND_RATE, because its
+    module states the likelihoods of its presentation's findings against that rate, and the share among rare
+    diseases says nothing about a common cause of a rash."""
+    return background_rate(share) if default_prior else model.BACKGROUND_RATE
+
+
+def likelihood(matches: Sequence[Match], background: float = model.BACKGROUND_RATE) -> Likelihood:
+    """P(observed finding | disease) from the annotations that match it, with the one used; ``background``: the
+    finding's background rate (:func:`background_rate`), the floor of an annotated likelihood."""
     best_p, best, negated = -1.0, None, None
     for m in matches:
         if m.negated:
@@ -43,10 +61,10 @@ def likelihood(matches: Sequence[Match]) -> Likelihood:
         if p > best_p or (p == best_p and best is not None and m.annotated < best.annotated):
             best_p, best = p, m  # ties broken by IRI: rows arrive in no particular order
     if best is not None:
-        return Likelihood(min(max(best_p, model.BACKGROUND_RATE), model.MAX_LIKELIHOOD), best, best.relation)
+        return Likelihood(min(max(best_p, background), model.MAX_LIKELIHOOD), best, best.relation)
     if negated is not None:
-        return Likelihood(model.NEGATED_RATE, negated, "negated")
-    return Likelihood(model.BACKGROUND_RATE, None, "background")
+        return Likelihood(background * model.NEGATED_RATE / model.BACKGROUND_RATE, negated, "negated")
+    return Likelihood(background, None, "background")
 
 
 def absent_probability(p: Probabilities, result: bool, matched: bool) -> Probabilities:
@@ -65,12 +83,12 @@ def absent_probability(p: Probabilities, result: bool, matched: bool) -> Probabi
     return absent
 
 
-def _term(found: Likelihood, present: bool, result: bool = False) -> Term:
+def _term(found: Likelihood, present: bool, result: bool, background: float) -> Term:
     if present:
-        return Term(math.log(found.p), found.p / model.BACKGROUND_RATE, found)
+        return Term(math.log(found.p), found.p / background, found)
     absent = absent_probability(found.p, result, found.match is not None)
     seen = 1.0 if result else model.ABSENT_SENSITIVITY
-    return Term(math.log(absent), absent / (1.0 - seen * model.BACKGROUND_RATE), found)
+    return Term(math.log(absent), absent / (1.0 - seen * background), found)
 
 
 def term_logs(p: np.ndarray, present: bool, result: bool = False) -> np.ndarray:
@@ -80,26 +98,24 @@ def term_logs(p: np.ndarray, present: bool, result: bool = False) -> np.ndarray:
     return np.log(p) if present else np.log(absent_probability(p, result, True))
 
 
-#: What a finding that no annotation of the disease matches contributes (most pairs at HPO scale): computed once.
-_NO_MATCH = {(present, result): _term(likelihood(()), present, result)
-             for present in (True, False) for result in (True, False)}
-
-
-def term(matches: Sequence[Match] | None, present: bool, result: bool = False) -> Term:
+def term(matches: Sequence[Match] | None, present: bool, result: bool = False,
+         background: float = model.BACKGROUND_RATE) -> Term:
     """One observation's contribution to a disease's score; ``result``: the finding is one the knowledge base's
-    work-up of the presentation asks about (nextsteps.workup_questions)."""
-    if not matches:
-        return _NO_MATCH[(present, result)]
-    return _term(likelihood(matches), present, result)
+    work-up of the presentation asks about (nextsteps.workup_questions); ``background``: the finding's background
+    rate (:func:`background_rate`; Retrieval.background)."""
+    return _term(likelihood(matches or (), background), present, result, background)
 
 
 def log_likelihood(matches: dict[str, list[Match]], keys: Sequence[tuple[str, bool]],
-                   results: frozenset[str] | set[str] = frozenset()) -> float:
+                   results: frozenset[str] | set[str] = frozenset(),
+                   backgrounds: Mapping[str, float] | None = None) -> float:
     """Sum of the observations' log terms, in the order of ``keys`` (the canonical observation order);
-    ``results``: the findings the work-up of the presentation asks about (nextsteps.workup_questions)."""
+    ``results``: the findings the work-up of the presentation asks about (nextsteps.workup_questions);
+    ``backgrounds``: finding IRI -> its background rate (model.BACKGROUND_RATE where not given)."""
     total = 0.0
     for finding, present in keys:
-        total += term(matches.get(finding), present, finding in results).log
+        background = (backgrounds or {}).get(finding, model.BACKGROUND_RATE)
+        total += term(matches.get(finding), present, finding in results, background).log
     return total
 
 

@@ -1,5 +1,6 @@
 """The array ranking (kb/engine/ranking.py) gives every disease the score the model defines disease by disease:
-ln prior + (1/T) x [sum of scoring.term over the stated findings + the unreported-feature term], on the real HPO
+ln prior + (1/T) x [sum of scoring.term over the stated findings (each with the finding's background rate in that
+disease) + the unreported-feature term], on the real HPO
 build (broad and specific findings, excluded ones, NOT annotations reached through the hierarchy)."""
 
 from __future__ import annotations
@@ -42,7 +43,9 @@ def definition_scores(engine: DiagnosisEngine, keys: list[tuple[str, bool]]) -> 
     scores = {}
     for i, disease in enumerate(table.iris):
         by_observed = matches.get(disease, {})
-        likelihood = math.fsum(scoring.term(by_observed.get(f), p, f in worked_up).log for f, p in keys)
+        likelihood = math.fsum(scoring.term(by_observed.get(f), p, f in worked_up,
+                                            scoring.disease_background(retrieval.share(f), table.priors[i][2])).log
+                               for f, p in keys)
         mentioned = {m.annotated for found in by_observed.values() for m in found if not m.negated}
         if not table.priors[i][2]:  # a curated disease: its pending test results are not unreported
             mentioned |= pending & table.terms[i].keys()
