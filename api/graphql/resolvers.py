@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Iterable
+
 import strawberry
 from strawberry.types import Info
 
@@ -53,7 +55,20 @@ def _lookup(index: LabelIndex, what: str, given: str) -> str:
     raise NotFound(f"no {what} with ID {curie!r}{hint}", argument="id", suggestions={given: suggestions})
 
 
-def _diagnose(kb: KnowledgeBase, data: t.DiagnoseInput) -> t.Diagnosis:
+#: The Candidate fields whose values the engine computes only when a query selects them (DiagnosisEngine.diagnose).
+EVIDENCE_FIELDS = frozenset({"supporting", "opposing"})
+
+
+def selects(selections: Iterable[Any], names: frozenset[str]) -> bool:
+    """Whether a selection set (strawberry's Info.selected_fields, fragments included) names one of these fields
+    at any depth: a field under @skip or @include counts as selected (computed, then perhaps not shown)."""
+    for selection in selections:
+        if getattr(selection, "name", None) in names or selects(getattr(selection, "selections", ()), names):
+            return True
+    return False
+
+
+def _diagnose(kb: KnowledgeBase, data: t.DiagnoseInput, evidence: bool = True) -> t.Diagnosis:
     limit = 10 if data.limit is None else data.limit
     if not 1 <= limit <= MAX_LIMIT:
         raise BadUserInput(f"limit must be between 1 and {MAX_LIMIT}, got {limit}", argument="input.limit")
@@ -63,7 +78,8 @@ def _diagnose(kb: KnowledgeBase, data: t.DiagnoseInput) -> t.Diagnosis:
     for position, f in enumerate(data.findings):
         _check_id_length(f.id, f"input.findings[{position}].id")
     observations = [Observation(f.id, Status(f.status.value)) for f in data.findings]
-    return convert.diagnosis(kb, kb.diagnose(observations, limit=limit, patient=_patient(data.patient)))
+    return convert.diagnosis(kb, kb.diagnose(observations, limit=limit, patient=_patient(data.patient),
+                                             evidence=evidence))
 
 
 #: The longest phenopacket or FHIR bundle accepted (characters of JSON); the request body is at most 1 MB anyway.
@@ -152,7 +168,8 @@ class Query:
                                   "further testing or watchful waiting. " + t.DECISION_SUPPORT + " Unknown or missing "
                                   "finding IDs give BAD_USER_INPUT with suggestions.")
     async def diagnose(self, info: Info, input: t.DiagnoseInput) -> t.Diagnosis:
-        return await info.context.run(_diagnose, info.context.kb, input)
+        return await info.context.run(_diagnose, info.context.kb, input,
+                                      selects(info.selected_fields, EVIDENCE_FIELDS))
 
     @strawberry.field(description="`diagnose` for a GA4GH Phenopacket v2 (its JSON as a string): its observed and "
                                   "excluded phenotypicFeatures, the age of subject.timeAtLastEncounter and "

@@ -1,6 +1,7 @@
 """Every call the real-case benchmark makes into dxkb, in one place, so a package move re-points one import block.
 
-``score(store, cases, mode)`` ranks each case with ``DiagnosisEngine.rank`` in process on an embedded store:
+``score(store, cases, mode)`` ranks each case with ``DiagnosisEngine.ranking`` (every disease as arrays) in process
+on an embedded store:
 
 - ``mode="present+absent"``: the observed features PRESENT and the excluded ones ABSENT, as the phenopacket says;
 - ``mode="present"``: the observed features only (what the peer sees).
@@ -50,6 +51,7 @@ def _engine(store: Path) -> tuple[object, float, int]:
 
 def score(store: Path, cases: Sequence[Case], mode: str, progress: bool = True) -> dict:
     """Per case: rank of the true disease among OMIM candidates, the top candidate and its probability."""
+    from dxkb.kb.engine import model
     from dxkb.kb.engine.types import Observation, Status
     from dxkb.kb.errors import InputError
 
@@ -66,14 +68,14 @@ def score(store: Path, cases: Sequence[Case], mode: str, progress: bool = True) 
         begin = time.perf_counter()
         try:
             try:
-                ranked = engine.rank(observations)
+                ranked = engine.ranking(observations)
             except InputError as first:
                 if not first.suggestions:
                     raise
                 dropped = sorted(first.suggestions)
                 retried += 1
                 observations = [o for o in observations if o.finding not in first.suggestions]
-                ranked = engine.rank(observations)
+                ranked = engine.ranking(observations)
         except InputError as failure:
             ranked, error = None, str(failure).splitlines()[0]
         elapsed = time.perf_counter() - begin
@@ -83,21 +85,22 @@ def score(store: Path, cases: Sequence[Case], mode: str, progress: bool = True) 
                        omim_candidates=0, error=error)
         else:
             seconds.append(elapsed)
-            omim = [c.probability for c in ranked if c.disease.startswith("OMIM:")]
-            truth = next((c.probability for c in ranked if c.disease == case.disease), None)
-            rank, optimistic = ranks_of(truth, omim)
-            # ln(likelihood) x (1/T) and ln(prior), so that the temperature can be refitted without re-ranking
-            import math
-            from dxkb.kb.engine import model
-            def parts(c: object) -> tuple[float, float, bool]:
-                return ((c.score - math.log(c.prior)) * model.TEMPERATURE, math.log(c.prior), c.disease == case.disease)
-            row["scores"] = [parts(c) for c in ranked[:KEPT_SCORES]]
-            truth_candidate = next((c for c in ranked if c.disease == case.disease), None)
-            row["truth_score"] = parts(truth_candidate) if truth_candidate is not None else None
+            diseases, probabilities = ranked.diseases, ranked.probabilities.tolist()
+            omim = [p for d, p in zip(diseases, probabilities) if d.startswith("OMIM:")]
+            at = diseases.index(case.disease) if case.disease in diseases else None
+            rank, optimistic = ranks_of(probabilities[at] if at is not None else None, omim)
+
+            def parts(i: int) -> tuple[float, float, bool]:
+                """ln(likelihood) x (1/T) and ln(prior), so that the temperature can be refitted without re-ranking."""
+                prior = float(ranked.log_priors[i])
+                return ((float(ranked.scores[i]) - prior) * model.TEMPERATURE, prior, diseases[i] == case.disease)
+
+            row["scores"] = [parts(i) for i in range(min(KEPT_SCORES, len(diseases)))]
+            row["truth_score"] = parts(at) if at is not None else None
             row.update(rank=rank, rank_optimistic=optimistic,
-                       top=ranked[0].disease if ranked else None,
-                       top_probability=ranked[0].probability if ranked else None,
-                       candidates=len(ranked), omim_candidates=len(omim))
+                       top=diseases[0] if diseases else None,
+                       top_probability=probabilities[0] if diseases else None,
+                       candidates=len(diseases), omim_candidates=len(omim))
         results.append(row)
         if progress and i % 250 == 0:
             print(f"  dxkb {mode}: {i}/{len(cases)} cases", file=sys.stderr)

@@ -19,7 +19,7 @@ Protocol
    store was built from. The others may be the very source of their disease's annotations (HPO curates from
    phenopacket-store), so their figures flatter every method that uses the annotations.
 4. Rank every OMIM disease for each case with
-   - **dxkb present+absent** / **dxkb present only**: ``DiagnosisEngine.rank`` in process (dxkb_side.py), with or
+   - **dxkb present+absent** / **dxkb present only**: ``DiagnosisEngine.ranking`` in process (dxkb_side.py), with or
      without the excluded features. IDs the engine does not hold as findings (obsolete, alternative, newer than the
      release) make it reject the request; the case is retried without them and counted;
    - **pyhpo resnik / graphic**: hpo3's funSimAvg set similarity on the present features (bench/accuracy/peer.py,

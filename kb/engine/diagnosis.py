@@ -21,7 +21,8 @@ from dxkb.kb.engine.categories import CauseCategories
 from dxkb.kb.engine.openworld import OpenWorld
 from dxkb.kb.engine.ranking import Ranker
 from dxkb.kb.engine.retrieval import Retrieval
-from dxkb.kb.engine.types import Candidate, Diagnosis, Evidence, Observation, Patient, Status, Step, Warning
+from dxkb.kb.engine.types import (Candidate, Diagnosis, Evidence, Observation, Patient, Ranking, Status, Step,
+                                  Warning)
 from dxkb.kb.errors import InputError
 from dxkb.kb.store.base import Store
 from dxkb.kb.vocab import PREFIXES, InvalidCurie, to_curie, to_iri
@@ -161,7 +162,10 @@ class DiagnosisEngine:
 
     # ------------------------------------------------------------------ the pipeline
     def diagnose(self, observations: Iterable[Observation], limit: int = 10,
-                 patient: Patient | None = None) -> Diagnosis:
+                 patient: Patient | None = None, evidence: bool = True) -> Diagnosis:
+        """``evidence``: fill in each shown candidate's supporting and opposing evidence (with cited sources);
+        a door whose client does not ask for it (a GraphQL query without those fields) saves about a quarter of
+        the work. Nothing else depends on it."""
         if limit < 1:
             raise InputError(f"limit must be at least 1, got {limit}")
         patient = context.check(patient)
@@ -181,15 +185,16 @@ class DiagnosisEngine:
             summaries = self.retrieval.summaries(shown_iris)
             # the matches the ranking weighed (retrieval's caches); only the cited sources come from the store
             matched = self.retrieval.matches(sorted({iri_of[o.finding] for o in obs if o.status is not Status.UNKNOWN}),
-                                             shown_iris)
-            sources = self.retrieval.sources(shown_iris)
+                                             shown_iris) if evidence else {}
+            sources = self.retrieval.sources(shown_iris) if evidence else {}
             categories = self.categories.most_specific(shown_iris)
             weighed = [o for o in obs if o.finding not in implied and o.status is not Status.UNKNOWN]
             for candidate, iri in zip(shown, shown_iris):
                 summary = summaries.get(iri)
                 candidate.label = (summary.label if summary else None) or candidate.disease
                 candidate.cause_category = categories.get(iri)
-                self._explain(candidate, matched.get(iri, {}), sources[iri], weighed, iri_of, workup)
+                if evidence:
+                    self._explain(candidate, matched.get(iri, {}), sources[iri], weighed, iri_of, workup)
         flags = advice.red_flags(self.retrieval, sorted(present))
         steps = nextsteps.next_steps(self.retrieval, set(iri_of.values()), present, ranked, self.observability)
         coverage = self.open_world.coverage(ancestors)
@@ -215,12 +220,40 @@ class DiagnosisEngine:
         return self._rank_open(obs, {o.finding: str(to_iri(o.finding)) for o in obs},
                                patient=context.check(patient))[0]
 
+    def ranking(self, observations: Iterable[Observation], patient: Patient | None = None) -> Ranking:
+        """:meth:`rank` as arrays: every ranked disease's CURIE, probability, score and prior, most probable
+        first, without a Candidate object each (building 12,700 of them costs more than the ranking itself)."""
+        obs = self.validate(observations)
+        order, probabilities, scores, other = self._order(obs, {o.finding: str(to_iri(o.finding)) for o in obs},
+                                                          context.check(patient))
+        table, arrays, _features = self.ranker.arrays()
+        curies = table.curies
+        return Ranking(diseases=[curies[i] for i in order.tolist()], probabilities=probabilities[order],
+                       scores=scores[order], log_priors=arrays.log_priors[order], other_causes_probability=other)
+
     def _rank_open(self, obs: list[Observation], iri_of: dict[str, str], keep: int | None = None,
                    patient: Patient | None = None) -> tuple[list[Candidate], float]:
-        """Every disease of the knowledge base, most probable first (ties by ID), and the probability of the causes
-        the knowledge base does not model (openworld.py), normalised together; only the first ``keep`` as
-        Candidate objects when given (probabilities are normalised over all of them either way). With the
-        patient's age, onsets that do not fit count against a disease (patient.py).
+        """The first ``keep`` diseases of :meth:`_order` (all when None) as Candidate objects, and the probability
+        of the causes the knowledge base does not model."""
+        ranked, probabilities, scores, other = self._order(obs, iri_of, patient)
+        if keep is not None:
+            ranked = ranked[:keep]
+        table, _arrays, _features = self.ranker.arrays()
+        curies = table.curies
+        candidates: list[Candidate] = []
+        for rank, i in enumerate(ranked.tolist(), start=1):
+            prior, source, is_default = table.priors[i]
+            candidates.append(Candidate(disease=curies[i], label=curies[i], probability=float(probabilities[i]),
+                                        rank=rank, prior=prior, prior_is_default=is_default, prior_source=source,
+                                        cause_category=None, score=float(scores[i])))
+        return candidates, other
+
+    def _order(self, obs: list[Observation], iri_of: dict[str, str], patient: Patient | None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+        """Every disease of the knowledge base, most probable first (ties by ID: positions in the table), every
+        disease's probability and score (table order), and the probability of the causes the knowledge base does
+        not model (openworld.py), normalised together. With the patient's age, onsets that do not fit count
+        against a disease (patient.py).
 
         A disease that no finding reaches still has a score: its prior, the background rate for each finding and
         its unreported features, so no true disease is left unranked. Findings implied by another finding
@@ -255,16 +288,7 @@ class DiagnosisEngine:
         ranked = np.lexsort((arrays.curie_rank, -probabilities))  # most probable first, ties by CURIE
         if len(outside):
             ranked = ranked[~np.isin(ranked, outside)]
-        if keep is not None:
-            ranked = ranked[:keep]
-        curies = table.curies
-        candidates: list[Candidate] = []
-        for rank, i in enumerate(ranked.tolist(), start=1):
-            prior, source, is_default = table.priors[i]
-            candidates.append(Candidate(disease=curies[i], label=curies[i], probability=float(probabilities[i]),
-                                        rank=rank, prior=prior, prior_is_default=is_default, prior_source=source,
-                                        cause_category=None, score=float(scores[i])))
-        return candidates, other
+        return ranked, probabilities, scores, other
 
     def workup_results(self, indicated: set[str]) -> set[str]:
         """The findings whose absence is scored as a curated step reports it (scoring.absent_probability): what the

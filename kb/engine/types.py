@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import NamedTuple
+
+import numpy as np
 
 DISCLAIMER = ("Decision support, not a diagnosis: probabilities are estimates from the knowledge base's priors and "
               "finding frequencies, each traceable to its source; a clinician must interpret them.")
@@ -94,6 +97,17 @@ class Candidate:
     supporting: list[Evidence] = field(default_factory=list)
     opposing: list[Evidence] = field(default_factory=list)
     score: float = 0.0  # ln(prior x likelihood), before normalisation (benchmarks fit the temperature on it)
+
+
+class Ranking(NamedTuple):
+    """Every ranked disease as arrays, most probable first (DiagnosisEngine.ranking): for benchmarks that need the
+    rank of one disease among thousands."""
+
+    diseases: list[str]  # CURIEs
+    probabilities: np.ndarray  # float64, normalised with other_causes_probability
+    scores: np.ndarray  # float64 ln(prior) + ln(likelihood) / TEMPERATURE (Candidate.score)
+    log_priors: np.ndarray  # float64 ln(prior)
+    other_causes_probability: float
 
 
 @dataclass(frozen=True)

@@ -227,7 +227,7 @@ class ExplodingKnowledgeBase(KnowledgeBase):
 
     SECRET = "secret-internal-detail-/etc/passwd"
 
-    def diagnose(self, observations, limit=10):  # type: ignore[override]
+    def diagnose(self, observations, limit=10, patient=None, evidence=True):  # type: ignore[override]
         raise ZeroDivisionError(self.SECRET)
 
     def xrefs(self, curies):  # type: ignore[override]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -90,3 +93,29 @@ def test_unknown_answers_change_no_probability(engine: DiagnosisEngine, mapping,
     after = engine.diagnose(_observations({**mapping, **{f: Status.UNKNOWN for f in unasked}}), limit=100)
     assert [(c.disease, c.probability) for c in after.candidates] == [(c.disease, c.probability)
                                                                       for c in before.candidates]
+
+
+@given(mapping=observation_sets)
+@common
+def test_a_diagnosis_without_evidence_differs_only_in_the_evidence(engine: DiagnosisEngine, mapping) -> None:
+    obs = _observations(mapping)
+    full = engine.diagnose(obs, limit=20)
+    bare = engine.diagnose(obs, limit=20, evidence=False)
+    assert all(not c.supporting and not c.opposing for c in bare.candidates)
+    strip = [(c.disease, c.label, c.probability, c.rank, c.cause_category) for c in full.candidates]
+    assert strip == [(c.disease, c.label, c.probability, c.rank, c.cause_category) for c in bare.candidates]
+    assert (full.recommendation, full.triage, full.explanation, full.next_steps, full.next_questions) == \
+        (bare.recommendation, bare.triage, bare.explanation, bare.next_steps, bare.next_questions)
+
+
+@given(mapping=observation_sets)
+@common
+def test_the_ranking_arrays_are_the_ranked_candidates(engine: DiagnosisEngine, mapping) -> None:
+    obs = _observations(mapping)
+    candidates = engine.rank(obs)
+    ranking = engine.ranking(obs)
+    assert ranking.diseases == [c.disease for c in candidates]
+    assert ranking.probabilities.tolist() == [c.probability for c in candidates]
+    assert ranking.scores.tolist() == [c.score for c in candidates]
+    assert ranking.log_priors.tolist() == [math.log(c.prior) for c in candidates]
+    assert math.fsum(ranking.probabilities.tolist()) + ranking.other_causes_probability == pytest.approx(1.0)
