@@ -102,7 +102,7 @@ def term(matches: Sequence[Match] | None, present: bool, result: bool = False,
          background: float = model.BACKGROUND_RATE) -> Term:
     """One observation's contribution to a disease's score; ``result``: the finding is one the knowledge base's
     work-up of the presentation asks about (nextsteps.workup_questions); ``background``: the finding's background
-    rate (:func:`background_rate`; Retrieval.background)."""
+    rate (:func:`disease_background` of Retrieval.share)."""
     return _term(likelihood(matches or (), background), present, result, background)
 
 
