@@ -17,7 +17,6 @@ observation order, feature ids sorted), so the result is the same in every proce
 
 from __future__ import annotations
 
-import math
 import threading
 from collections import OrderedDict
 from typing import Iterable, NamedTuple, Sequence
@@ -183,19 +182,17 @@ class Ranker:
         for (_annotated, relation, observed, annotated), a in zip(rows, found):
             if not len(a.positions):
                 continue
-            weight = 1.0
-            if relation == "annotated-broader" and observed is not None and annotated is not None:
-                weight = math.exp(min(0.0, observed - annotated))
             keep = ~a.negated
+            weight = scoring.match_weight(relation, observed, annotated)
             np.maximum.at(best, a.positions[keep], a.frequency[keep] * weight)
-            if relation in ("exact", "annotated-broader"):
+            if relation in scoring.NEGATING_RELATIONS:
                 vetoed[a.positions[a.negated]] = True
             pairs.append(a.pairs[keep])
         positive = best >= 0.0
         reached = np.flatnonzero(positive | vetoed)
         rates = np.where(arrays.is_curated[reached], model.BACKGROUND_RATE, background)
         p = np.where(positive[reached], np.minimum(np.maximum(best[reached], rates), model.MAX_LIKELIHOOD),
-                     rates * model.NEGATED_RATE / model.BACKGROUND_RATE)
+                     scoring.negated_rate(rates))
         mentioned = np.unique(np.concatenate(pairs)) if pairs else np.zeros(0, dtype=np.int64)
         return Column(reached=reached, p=p, positive=np.flatnonzero(positive),
                       features=mentioned[mentioned >= 0], background=background)

@@ -45,25 +45,43 @@ def disease_background(share: float | None, default_prior: bool) -> float:
     return background_rate(share) if default_prior else model.BACKGROUND_RATE
 
 
+#: The relations through which a NOT annotation speaks against the patient's finding: of the finding itself or of a
+#: broader one (a disease "NOT seizures" has no focal seizures); a NOT annotation of a narrower finding does not.
+NEGATING_RELATIONS = ("exact", "annotated-broader")
+
+
+def match_weight(relation: str, observed_specificity: float | None, annotated_specificity: float | None) -> float:
+    """The factor on an annotation's frequency for the patient's finding: 1, except for an annotation broader than
+    the finding, which says the disease has something under it, the finding itself only in its share
+    (specificities: ln share of the finding hierarchy, dxkb:logSpecificity)."""
+    if relation == "annotated-broader" and observed_specificity is not None and annotated_specificity is not None:
+        return math.exp(min(0.0, observed_specificity - annotated_specificity))
+    return 1.0
+
+
+def negated_rate(background: Probabilities) -> Probabilities:
+    """P(finding | disease) under a NOT annotation: a quarter of the finding's background rate (model.NEGATED_RATE
+    at the cap BACKGROUND_RATE), so a NOT annotation always counts against the disease."""
+    return background * model.NEGATED_RATE / model.BACKGROUND_RATE
+
+
 def likelihood(matches: Sequence[Match], background: float = model.BACKGROUND_RATE) -> Likelihood:
     """P(observed finding | disease) from the annotations that match it, with the one used; ``background``: the
     finding's background rate (:func:`background_rate`), the floor of an annotated likelihood."""
     best_p, best, negated = -1.0, None, None
     for m in matches:
         if m.negated:
-            if m.relation in ("exact", "annotated-broader") and (negated is None or m.annotated < negated.annotated):
+            if m.relation in NEGATING_RELATIONS and (negated is None or m.annotated < negated.annotated):
                 negated = m
             continue
         p = m.frequency if m.frequency is not None else 0.5
-        if m.relation == "annotated-broader" and m.observed_specificity is not None \
-                and m.annotated_specificity is not None:
-            p = p * math.exp(min(0.0, m.observed_specificity - m.annotated_specificity))
+        p = p * match_weight(m.relation, m.observed_specificity, m.annotated_specificity)
         if p > best_p or (p == best_p and best is not None and m.annotated < best.annotated):
             best_p, best = p, m  # ties broken by IRI: rows arrive in no particular order
     if best is not None:
         return Likelihood(min(max(best_p, background), model.MAX_LIKELIHOOD), best, best.relation)
     if negated is not None:
-        return Likelihood(background * model.NEGATED_RATE / model.BACKGROUND_RATE, negated, "negated")
+        return Likelihood(negated_rate(background), negated, "negated")
     return Likelihood(background, None, "background")
 
 

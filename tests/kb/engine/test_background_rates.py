@@ -6,18 +6,14 @@ excerpt built here through the real build: sixty diseases with seizures, one wit
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pytest
 
-from dxkb.kb.build import importers
-from dxkb.kb.build.pipeline import build
 from dxkb.kb.engine import model, scoring
 from dxkb.kb.engine.diagnosis import DiagnosisEngine
 from dxkb.kb.engine.types import Candidate, Observation, Status
-from dxkb.kb.service import open_store_at
 from dxkb.kb.vocab import to_iri
-from tests.kb.build.importers.test_hpo import OBO, hpoa_text, write_inputs
+from tests.support.small_hpo import small_hpo_engine
 
 EYE, LENS, NERVOUS, SEIZURE, WEIGHT_LOSS = "HP:0000478", "HP:0001083", "HP:0000707", "HP:0001250", "HP:0001824"
 LENS_SYNDROME, SEIZURE_SYNDROME, UNRELATED = "OMIM:300001", "OMIM:300002", "OMIM:300003"
@@ -49,26 +45,9 @@ ROWS += [
     (SEIZURE_SYNDROME, "Seizure syndrome", "", SEIZURE, "PMID:2", "PCS", "", "1/2", "P"),
     (UNRELATED, "Wasting syndrome", "", WEIGHT_LOSS, "PMID:3", "PCS", "", "1/2", "P"),
 ]
-INPUTS: tuple[Path, Path] | None = None
-
-
-def import_test_hpo(target: Path) -> str:
-    """The HPO importer on this module's files (registered under "hpo" while the fixture builds)."""
-    from dxkb.kb.build.importers.hpo import import_hpo
-
-    assert INPUTS is not None
-    return import_hpo(target, obo=INPUTS[0], hpoa=INPUTS[1])
-
-
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> DiagnosisEngine:
-    global INPUTS
-    folder = tmp_path_factory.mktemp("background-rates")
-    INPUTS = write_inputs(folder / "data", obo=OBO + EXTRA_TERMS, hpoa=hpoa_text(ROWS))
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setitem(importers.IMPORTERS, "hpo", f"{__name__}:import_test_hpo")
-        build(folder / "store", include=("hpo",), progress=False)
-    return DiagnosisEngine(open_store_at(str(folder / "store")))
+    return small_hpo_engine(tmp_path_factory.mktemp("background-rates"), EXTRA_TERMS, ROWS)
 
 
 def share(engine: DiagnosisEngine, finding: str) -> float:

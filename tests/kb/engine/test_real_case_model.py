@@ -5,18 +5,14 @@ ranked, OMIM/ORPHA copies grouped, and IDs as users send them (alternative, obso
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pytest
 
-from dxkb.kb.build import importers
-from dxkb.kb.build.pipeline import build
 from dxkb.kb.engine import model
 from dxkb.kb.engine.diagnosis import DiagnosisEngine
 from dxkb.kb.engine.types import Candidate, Observation, Status
 from dxkb.kb.errors import InputError
-from dxkb.kb.service import open_store_at
-from tests.kb.build.importers.test_hpo import OBO, hpoa_text, write_inputs
+from tests.support.small_hpo import small_hpo_engine
 
 P, A = Status.PRESENT, Status.ABSENT
 EYE, LENS, RASH, FATIGUE, WEIGHT_LOSS = "HP:0000478", "HP:0001083", "HP:0000988", "HP:0012378", "HP:0001824"
@@ -41,26 +37,9 @@ ROWS = [
     (SYNDROME_C, "Syndrome C", "", WEIGHT_LOSS, "PMID:3", "PCS", "", "17%", "P"),
     (COPY_OF_A, "Syndrome A", "", LENS, "ORPHA:1", "TAS", "", "HP:0040281", "P"),
 ]
-INPUTS: tuple[Path, Path] | None = None
-
-
-def import_test_hpo(target: Path) -> str:
-    """The HPO importer on this module's files (registered under "hpo" while the fixture builds)."""
-    from dxkb.kb.build.importers.hpo import import_hpo
-
-    assert INPUTS is not None
-    return import_hpo(target, obo=INPUTS[0], hpoa=INPUTS[1])
-
-
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> DiagnosisEngine:
-    global INPUTS
-    folder = tmp_path_factory.mktemp("small-hpo")
-    INPUTS = write_inputs(folder / "data", obo=OBO + EXTRA_TERMS, hpoa=hpoa_text(ROWS))
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setitem(importers.IMPORTERS, "hpo", f"{__name__}:import_test_hpo")
-        build(folder / "store", include=("hpo",), progress=False)
-    return DiagnosisEngine(open_store_at(str(folder / "store")))
+    return small_hpo_engine(tmp_path_factory.mktemp("small-hpo"), EXTRA_TERMS, ROWS)
 
 
 def ranked(engine: DiagnosisEngine, present: list[str], absent: list[str] = ()) -> dict[str, Candidate]:
