@@ -254,6 +254,8 @@ def diagnose(
     store: Optional[str] = StoreOption,
     age: Optional[float] = typer.Option(None, "--age", help="The patient's age in years (e.g. 0.1 for five weeks)"),
     sex: Optional[str] = typer.Option(None, "--sex", help="The patient's sex: FEMALE, MALE, OTHER or UNKNOWN"),
+    setting: Optional[str] = typer.Option(None, "--setting", help="Where the patient is seen: PRIMARY_CARE (default) "
+                                          "or RARE_DISEASE (among the catalogued rare diseases, calibrated)"),
     phenopacket: Optional[Path] = typer.Option(None, "--phenopacket", help="A GA4GH Phenopacket v2 JSON file (- for "
                                                "stdin): its observed and excluded features, age and sex"),
     fhir: Optional[Path] = typer.Option(None, "--fhir", help="A FHIR R4 Bundle JSON file (- for stdin) of Observations "
@@ -265,20 +267,22 @@ def diagnose(
     """Rank candidate causes for the findings, triage them and propose the next diagnostic steps. The findings come
     from --present/--absent/--unknown, or from a phenopacket (--phenopacket) or a FHIR bundle (--fhir)."""
     from dxkb.api.report import diagnosis_json, print_diagnosis
-    from dxkb.kb.service import KnowledgeBase, Observation, Patient, Status
+    from dxkb.kb.service import KnowledgeBase, Observation, Patient, Setting, Status
 
     def run() -> None:
         kb = KnowledgeBase(settings)
         packet = _document(phenopacket, "phenopacket") if phenopacket is not None else None
+        where = Setting(setting.upper()) if setting is not None else None
         if packet is not None:
-            result = kb.diagnose_phenopacket(packet, limit=limit)
+            result = kb.diagnose_phenopacket(packet, limit=limit, setting=where)
         elif fhir is not None:
-            result = kb.diagnose_fhir(_document(fhir, "FHIR bundle"), limit=limit)
+            result = kb.diagnose_fhir(_document(fhir, "FHIR bundle"), limit=limit, setting=where)
         else:
             observations = ([Observation(p, Status.PRESENT) for p in present]
                             + [Observation(a, Status.ABSENT) for a in absent]
                             + [Observation(u, Status.UNKNOWN) for u in unknown])
-            patient = Patient(age_years=age, sex=sex) if age is not None or sex is not None else None  # type: ignore[arg-type]
+            patient = (Patient(age_years=age, sex=sex, setting=where)  # type: ignore[arg-type]
+                       if age is not None or sex is not None or where is not None else None)
             result = kb.diagnose(observations, limit=limit, patient=patient)
         if as_phenopacket:
             sys.stdout.write(json.dumps(kb.phenopacket_json(result, packet), indent=2) + "\n")
@@ -293,6 +297,8 @@ def diagnose(
         nonlocal settings
         if phenopacket is not None and fhir is not None:
             raise DxkbError("--phenopacket and --fhir: give one document, not both")
+        if setting is not None and setting.upper() not in ("PRIMARY_CARE", "RARE_DISEASE"):
+            raise DxkbError(f"--setting must be PRIMARY_CARE or RARE_DISEASE, got {setting!r}")
         if (phenopacket is not None or fhir is not None) and (present or absent or unknown or age is not None
                                                               or sex is not None):
             raise DxkbError(f"--{'phenopacket' if phenopacket is not None else 'fhir'} carries the findings, age and "

@@ -39,7 +39,8 @@ def diagnosis_json(d: Diagnosis) -> dict[str, Any]:
         "triage": _triage(d),
         "otherCausesProbability": d.other_causes_probability,
         "coverage": asdict(d.coverage) if d.coverage else None,
-        "patient": ({"ageYears": d.patient.age_years, "sex": d.patient.sex.value if d.patient.sex else None}
+        "patient": ({"ageYears": d.patient.age_years, "sex": d.patient.sex.value if d.patient.sex else None,
+                     "setting": d.patient.setting.value if d.patient.setting else "PRIMARY_CARE"}
                     if d.patient else None),
         "warnings": [asdict(w) for w in d.warnings],
     }

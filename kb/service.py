@@ -29,7 +29,7 @@ from dxkb.kb.engine.diagnosis import DiagnosisEngine
 from dxkb.kb.engine.types import (Candidate, Diagnosis, Evidence, NextStep, Observation, Recommendation, RedFlag,
                                   Status, Step)
 from dxkb.kb.engine import patient as patient_context
-from dxkb.kb.engine.types import Coverage, Patient, Sex, Triage, TriageLevel, TriageReason
+from dxkb.kb.engine.types import Coverage, Patient, Setting, Sex, Triage, TriageLevel, TriageReason
 from dxkb.kb.engine.types import Warning as InputWarning
 from dxkb.kb.errors import DeadlineExceeded, DxkbError, InputError, StoreCorrupted, StoreError
 from dxkb.kb.settings import Settings
@@ -145,6 +145,13 @@ class FindingDetails:
     is_red_flag: bool
 
 
+def _in_setting(patient: Patient | None, setting: Setting | None) -> Patient | None:
+    """A document's patient context with the care setting the caller gives (documents do not state one)."""
+    if setting is None:
+        return patient
+    return replace(patient or Patient(), setting=setting)
+
+
 class KnowledgeBase:
     """Opens the configured store once; indexes load lazily and are shared by all requests (read-only)."""
 
@@ -215,17 +222,17 @@ class KnowledgeBase:
         return self.engine.diagnose(observations, limit=limit, patient=patient, evidence=evidence)
 
     # ------------------------------------------------------------------ standard formats in and out
-    def diagnose_phenopacket(self, text: str | bytes, limit: int = 10) -> Diagnosis:
+    def diagnose_phenopacket(self, text: str | bytes, limit: int = 10, setting: Setting | None = None) -> Diagnosis:
         """The diagnosis of a GA4GH Phenopacket v2 (JSON): its observed and excluded features, age and sex
-        (kb/exchange/phenopacket.py); the same as :meth:`diagnose` of those findings. InputError naming the field
-        when the text is not a phenopacket."""
+        (kb/exchange/phenopacket.py); the same as :meth:`diagnose` of those findings. ``setting``: where the patient
+        is seen (a document does not say). InputError naming the field when the text is not a phenopacket."""
         from dxkb.kb.exchange import phenopacket  # the protobuf bindings load only for phenopackets
 
         case = phenopacket.read(text)
         return self._diagnose_document("phenopacket", case.observations, case.fields, case.warnings, limit,
-                                       case.patient)
+                                       _in_setting(case.patient, setting))
 
-    def diagnose_fhir(self, text: str | bytes, limit: int = 10) -> Diagnosis:
+    def diagnose_fhir(self, text: str | bytes, limit: int = 10, setting: Setting | None = None) -> Diagnosis:
         """The diagnosis of a FHIR R4 Bundle (JSON) of Observations and Conditions: LOINC results through
         loinc2hpo, HPO codes, SNOMED CT codes through xrefs (kb/exchange/fhir.py); resources that give no finding
         are listed in ``warnings`` as UNMAPPED_RESOURCE. InputError naming the field when the text is not a Bundle,
@@ -238,7 +245,8 @@ class KnowledgeBase:
         if not observations:
             reasons = "; ".join(w.message for w in warnings[:5]) or "the bundle has no entries"
             raise InputError(f"fhir: no resource of the bundle maps to a finding of this knowledge base ({reasons})")
-        return self._diagnose_document("fhir", observations, sources, warnings, limit, case.patient)
+        return self._diagnose_document("fhir", observations, sources, warnings, limit,
+                                       _in_setting(case.patient, setting))
 
     def _diagnose_document(self, kind: str, observations: list[Observation], sources: dict[str, str],
                            warnings: list[InputWarning], limit: int, patient: Patient | None) -> Diagnosis:
@@ -482,4 +490,4 @@ if TYPE_CHECKING:
 __all__ = ["deadline", "check_deadline", "check_store", "KnowledgeBase", "DiseaseDetails", "DiseaseFindingLink", "FindingDetails", "SparqlTarget", "open_store", "open_store_at",
            "build", "needs_build", "canonical_id", "query_text", "export", "push", "Candidate", "Diagnosis", "Entry", "Evidence", "LabelIndex",
            "Match", "NextStep", "to_python", "Observation", "Recommendation", "RedFlag", "Status", "Step",
-           "Coverage", "Patient", "Sex", "Triage", "TriageLevel", "TriageReason"]
+           "Coverage", "Patient", "Setting", "Sex", "Triage", "TriageLevel", "TriageReason"]

@@ -71,7 +71,9 @@ def diagnosis(kb: KnowledgeBase, d: dx.Diagnosis) -> t.Diagnosis:
         triage=_triage(kb, d), other_causes_probability=d.other_causes_probability,
         coverage=t.Coverage(curated=d.coverage.curated, modules=list(d.coverage.modules), note=d.coverage.note)
         if d.coverage else t.Coverage(curated=False, modules=[], note=""),
-        patient=t.Patient(age_years=d.patient.age_years, sex=t.Sex(d.patient.sex.value) if d.patient.sex else None)
+        patient=t.Patient(age_years=d.patient.age_years, sex=t.Sex(d.patient.sex.value) if d.patient.sex else None,
+                          setting=t.CareSetting(d.patient.setting.value) if d.patient.setting
+                          else t.CareSetting.PRIMARY_CARE)
         if d.patient else None)
 
 

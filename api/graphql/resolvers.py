@@ -12,7 +12,8 @@ from dxkb.api.graphql import types as t
 from dxkb.api.graphql.errors import BadUserInput, NotFound
 from dxkb.api.graphql.pagination import check_search, encode_cursor, page
 from dxkb.kb.errors import InputError
-from dxkb.kb.service import KnowledgeBase, LabelIndex, Observation, Patient, Sex, Status, canonical_id
+from dxkb.kb.service import (KnowledgeBase, LabelIndex, Observation, Patient, Setting, Sex, Status,
+                              canonical_id)
 
 MAX_LIMIT = 100
 MAX_FINDINGS = 500  # per diagnose call: real case reports carry up to 192 findings; the cost grows linearly
@@ -86,7 +87,8 @@ def _diagnose(kb: KnowledgeBase, data: t.DiagnoseInput, evidence: bool = True) -
 MAX_DOCUMENT_CHARACTERS = 1_000_000
 
 
-def _diagnose_document(kb: KnowledgeBase, kind: str, text: str, limit: int | None) -> t.Diagnosis:
+def _diagnose_document(kb: KnowledgeBase, kind: str, text: str, limit: int | None,
+                       setting: t.CareSetting | None = None) -> t.Diagnosis:
     """diagnosePhenopacket / diagnoseFhir: the document's errors are BAD_USER_INPUT naming the argument, and the
     message names the field of the document."""
     argument = "phenopacket" if kind == "phenopacket" else "bundle"
@@ -97,8 +99,9 @@ def _diagnose_document(kb: KnowledgeBase, kind: str, text: str, limit: int | Non
         raise BadUserInput(f"{argument}: {len(text):,} characters; at most {MAX_DOCUMENT_CHARACTERS:,} are accepted",
                            argument=argument)
     try:
-        diagnosis = (kb.diagnose_phenopacket(text, limit=limit) if kind == "phenopacket"
-                     else kb.diagnose_fhir(text, limit=limit))
+        where = Setting(setting.value) if setting is not None else None
+        diagnosis = (kb.diagnose_phenopacket(text, limit=limit, setting=where) if kind == "phenopacket"
+                     else kb.diagnose_fhir(text, limit=limit, setting=where))
     except InputError as error:
         raise BadUserInput(str(error), argument=argument, suggestions=error.suggestions or None) from None
     if len(diagnosis.observations) > MAX_FINDINGS:
@@ -115,7 +118,8 @@ def _patient(given: t.PatientInput | None) -> Patient | None:
     if age is not None and not 0 <= age <= 130:
         raise BadUserInput(f"patient.ageYears must be between 0 and 130 years, got {age:g}",
                            argument="input.patient.ageYears")
-    return Patient(age_years=age, sex=Sex(given.sex.value) if given.sex is not None else None)
+    return Patient(age_years=age, sex=Sex(given.sex.value) if given.sex is not None else None,
+                   setting=Setting(given.setting.value) if given.setting is not None else None)
 
 
 def _disease(kb: KnowledgeBase, id: str) -> t.Disease:
@@ -174,18 +178,22 @@ class Query:
     @strawberry.field(description="`diagnose` for a GA4GH Phenopacket v2 (its JSON as a string): its observed and "
                                   "excluded phenotypicFeatures, the age of subject.timeAtLastEncounter and "
                                   "subject.sex. " + t.DECISION_SUPPORT + " Text that is not JSON or not a "
-                                  "Phenopacket v2 gives BAD_USER_INPUT naming the field.")
-    async def diagnose_phenopacket(self, info: Info, phenopacket: str, limit: int | None = 10) -> t.Diagnosis:
-        return await info.context.run(_diagnose_document, info.context.kb, "phenopacket", phenopacket, limit)
+                                  "Phenopacket v2 gives BAD_USER_INPUT naming the field. `setting`: where the "
+                                  "patient is seen (a phenopacket does not say; PRIMARY_CARE when not given).")
+    async def diagnose_phenopacket(self, info: Info, phenopacket: str, limit: int | None = 10,
+                                   setting: t.CareSetting | None = None) -> t.Diagnosis:
+        return await info.context.run(_diagnose_document, info.context.kb, "phenopacket", phenopacket, limit,
+                                      setting)
 
     @strawberry.field(description="`diagnose` for a FHIR R4 Bundle (its JSON as a string) of Observations and "
                                   "Conditions: LOINC results with an interpretation through loinc2hpo, HPO codes, "
                                   "SNOMED CT codes through the knowledge base's xrefs; the Patient's gender and age. "
                                   "Resources that give no finding are listed in `warnings` (UNMAPPED_RESOURCE). "
                                   + t.DECISION_SUPPORT + " Text that is not a Bundle gives BAD_USER_INPUT naming the "
-                                  "field.")
-    async def diagnose_fhir(self, info: Info, bundle: str, limit: int | None = 10) -> t.Diagnosis:
-        return await info.context.run(_diagnose_document, info.context.kb, "fhir", bundle, limit)
+                                  "field. `setting` as for diagnosePhenopacket.")
+    async def diagnose_fhir(self, info: Info, bundle: str, limit: int | None = 10,
+                            setting: t.CareSetting | None = None) -> t.Diagnosis:
+        return await info.context.run(_diagnose_document, info.context.kb, "fhir", bundle, limit, setting)
 
     @strawberry.field(description="A disease by ID; null (with a NOT_FOUND error naming close matches) when there is "
                                   "none.")

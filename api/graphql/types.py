@@ -53,6 +53,17 @@ class Sex(Enum):
     UNKNOWN = "UNKNOWN"
 
 
+@strawberry.enum(description="Where the patient is seen, which decides what the probabilities are conditional on.")
+class CareSetting(Enum):
+    PRIMARY_CARE = strawberry.enum_value("PRIMARY_CARE", description=(
+        "A new complaint (the default): the curated common causes, the rare diseases of the HPO annotations and the "
+        "causes the knowledge base does not model (otherCausesProbability) compete."))
+    RARE_DISEASE = strawberry.enum_value("RARE_DISEASE", description=(
+        "Seen for a suspected rare (Mendelian) disease, e.g. in a genetics clinic: probabilities are among the "
+        "catalogued rare diseases (the patient is assumed to have one of them; otherCausesProbability is 0), and "
+        "the leading candidate's probability is calibrated on published case reports (README \"The model\")."))
+
+
 @strawberry.type(description="A symptom, sign or test result (HPO terms and the project's own findings).")
 class Finding:
     id: strawberry.ID = strawberry.field(description="CURIE, e.g. HP:0000988.")
@@ -275,6 +286,7 @@ class Coverage:
 class Patient:
     age_years: float | None
     sex: Sex | None
+    setting: CareSetting = strawberry.field(description="The care setting the probabilities are conditional on.")
 
 
 @strawberry.type
@@ -320,15 +332,19 @@ class FindingInput:
     status: FindingStatus
 
 
-@strawberry.input(description="Optional patient context: triage rules may depend on age bands and sex.")
+@strawberry.input(description="Optional patient context: triage rules may depend on age bands and sex; the care "
+                              "setting decides which hypotheses compete.")
 class PatientInput:
     age_years: float | None = strawberry.field(default=None, description="Age in years (0-130; e.g. 0.1 for five "
                                                                          "weeks).")
     sex: Sex | None = None
+    setting: CareSetting | None = strawberry.field(default=None, description="Where the patient is seen "
+                                                   "(PRIMARY_CARE when not given).")
 
 
 @strawberry.input
 class DiagnoseInput:
     findings: list[FindingInput] = strawberry.field(description="At least one finding, PRESENT or ABSENT.")
     limit: int | None = strawberry.field(default=10, description="How many candidates to return (1-100).")
-    patient: PatientInput | None = strawberry.field(default=None, description="The patient's age and sex.")
+    patient: PatientInput | None = strawberry.field(default=None, description="The patient's age, sex and care "
+                                                                             "setting.")

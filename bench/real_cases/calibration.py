@@ -70,3 +70,29 @@ def reliability_at(cases: list[dict], temperature: float) -> dict:
     """The reliability table (see :func:`reliability`) of the top candidate at another temperature."""
     return reliability((p, right) for _, p, right in (_top_and_truth(c, temperature) for c in cases
                                                       if c.get("truth_score") and c.get("scores")))
+
+
+def folds_by_group(groups: list[str], folds: int = 5, seed: int = 0) -> list[int]:
+    """A fold number per case; every case of one group (disease) in the same fold, so that no fold is judged on
+    a disease its fit saw (cases of one disease resemble each other)."""
+    import random
+
+    distinct = sorted(set(groups))
+    random.Random(seed).shuffle(distinct)
+    fold_of = {g: i % folds for i, g in enumerate(distinct)}
+    return [fold_of[g] for g in groups]
+
+
+def cross_validated(rows: list[tuple[list[float], bool, str]], fit, predict, folds: int = 5, seed: int = 0
+                    ) -> list[float]:
+    """Out-of-fold calibrated probabilities: each case's from a calibration fitted on the other folds only.
+    rows: (calibration inputs, top candidate is right, disease); ``fit``: [(inputs, right)] -> coefficients;
+    ``predict``: (coefficients, inputs) -> probability (bench/real_cases/dxkb_side.py)."""
+    fold = folds_by_group([g for _, _, g in rows], folds, seed)
+    out = [0.0] * len(rows)
+    for k in range(folds):
+        coefficients = fit([(x, right) for (x, right, _), f in zip(rows, fold) if f != k])
+        for i, ((x, _right, _g), f) in enumerate(zip(rows, fold)):
+            if f == k:
+                out[i] = predict(coefficients, x)
+    return out

@@ -4,7 +4,10 @@
 on an embedded store:
 
 - ``mode="present+absent"``: the observed features PRESENT and the excluded ones ABSENT, as the phenopacket says;
-- ``mode="present"``: the observed features only (what the peer sees).
+- ``mode="present"``: the observed features only (what the peer sees);
+- ``mode="rare-disease"``: as ``present+absent``, with the patient seen for a suspected rare disease
+  (``Setting.RARE_DISEASE``: among the catalogued diseases, the shipped calibration; kb/engine/calibration.py). Each
+  row keeps what the calibration saw (``calibration``), so that the benchmark can cross-validate a refit of it.
 
 The rank of the true disease is taken among the OMIM candidates (as bench/accuracy/dxkb_side.py, and for the same
 reason: the peer scores OMIM diseases only), with ties against it (bench/accuracy/metrics.py). The top candidate
@@ -27,7 +30,7 @@ from typing import Sequence
 from bench.accuracy.metrics import ranks_of
 from bench.real_cases.phenopackets import Case
 
-MODES = ("present+absent", "present")
+MODES = ("present+absent", "present", "rare-disease")
 
 #: Leading candidates whose scores are kept per case, for fitting the temperature (calibration.fit_temperature):
 #: beyond them the probability mass is negligible at the temperatures tried (scores fall by tens of nats).
@@ -52,30 +55,31 @@ def _engine(store: Path) -> tuple[object, float, int]:
 def score(store: Path, cases: Sequence[Case], mode: str, progress: bool = True) -> dict:
     """Per case: rank of the true disease among OMIM candidates, the top candidate and its probability."""
     from dxkb.kb.engine import model
-    from dxkb.kb.engine.types import Observation, Status
+    from dxkb.kb.engine.types import Observation, Patient, Setting, Status
     from dxkb.kb.errors import InputError
 
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     engine, loaded, held = _engine(store)
+    patient = Patient(setting=Setting.RARE_DISEASE) if mode == "rare-disease" else None
     results, seconds, retried = [], [], 0
     for i, case in enumerate(cases, start=1):
         observations = [Observation(t, Status.PRESENT) for t in case.present]
-        if mode == "present+absent":
+        if mode in ("present+absent", "rare-disease"):
             observations += [Observation(t, Status.ABSENT) for t in case.excluded]
         dropped: list[str] = []
         error = None
         begin = time.perf_counter()
         try:
             try:
-                ranked = engine.ranking(observations)
+                ranked = engine.ranking(observations, patient)
             except InputError as first:
                 if not first.suggestions:
                     raise
                 dropped = sorted(first.suggestions)
                 retried += 1
                 observations = [o for o in observations if o.finding not in first.suggestions]
-                ranked = engine.ranking(observations)
+                ranked = engine.ranking(observations, patient)
         except InputError as failure:
             ranked, error = None, str(failure).splitlines()[0]
         elapsed = time.perf_counter() - begin
@@ -97,6 +101,9 @@ def score(store: Path, cases: Sequence[Case], mode: str, progress: bool = True) 
 
             row["scores"] = [parts(i) for i in range(min(KEPT_SCORES, len(diseases)))]
             row["truth_score"] = parts(at) if at is not None else None
+            inputs = ranked.calibration
+            row["calibration"] = ([inputs.top_probability, inputs.exact, inputs.reached]
+                                  if inputs is not None else None)
             row.update(rank=rank, rank_optimistic=optimistic,
                        top=diseases[0] if diseases else None,
                        top_probability=probabilities[0] if diseases else None,
@@ -112,3 +119,29 @@ def score(store: Path, cases: Sequence[Case], mode: str, progress: bool = True) 
             "score_seconds": round(sum(seconds), 2),
             "p50_ms": round(seconds[len(seconds) // 2] * 1000, 1) if seconds else None,
             "p95_ms": round(seconds[int(len(seconds) * 0.95)] * 1000, 1) if seconds else None}
+
+
+def fit_calibration(rows: Sequence[tuple[Sequence[float], bool]]) -> tuple[float, ...]:
+    """The calibration's coefficients fitted on (calibration inputs of a row, its top candidate is right)."""
+    from dxkb.kb.engine.calibration import Inputs, fit
+
+    return fit([(Inputs(*inputs), right) for inputs, right in rows])
+
+
+def calibrated(coefficients: Sequence[float], inputs: Sequence[float]) -> float:
+    """The probability of the top candidate that a calibration with these coefficients gives."""
+    from dxkb.kb.engine.calibration import Calibration, Inputs
+
+    return Calibration(coefficients=tuple(coefficients), fitted={}).probability(Inputs(*inputs))
+
+
+def write_calibration(coefficients: Sequence[float], fitted: dict) -> Path:
+    """Write the package's calibration (kb/data/calibration.json) and return its path."""
+    import json
+
+    from dxkb.kb.engine.calibration import Calibration
+
+    path = Path(__file__).resolve().parents[2] / "kb" / "data" / "calibration.json"
+    document = Calibration(coefficients=tuple(coefficients), fitted=fitted).as_json()
+    path.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+    return path

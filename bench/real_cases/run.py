@@ -58,12 +58,14 @@ from bench.accuracy.run import start_peer  # noqa: E402
 from bench.accuracy.simulate import Patient  # noqa: E402
 from bench.common import machine  # noqa: E402
 from bench.real_cases import dxkb_side, protocol  # noqa: E402
-from bench.real_cases.calibration import fit_temperature, reliability, reliability_at  # noqa: E402
+from bench.real_cases.calibration import cross_validated, fit_temperature, reliability, reliability_at  # noqa: E402
 from bench.real_cases.phenopackets import read_cases  # noqa: E402
 
 DEFAULT_CASES = ROOT.parent / "shared" / "data" / "phenopacket-store" / "phenopacket-store-dev.zip"
 RESULTS = ROOT / "bench" / "results" / "real_cases.json"
-DXKB_METHODS = {"dxkb present+absent": "present+absent", "dxkb present only": "present"}
+DXKB_METHODS = {"dxkb present+absent": "present+absent", "dxkb present only": "present",
+                "dxkb rare-disease setting": "rare-disease"}
+RARE = "dxkb rare-disease setting"
 
 
 def _dumps(report: dict, key: str) -> str:
@@ -75,11 +77,11 @@ def _dumps(report: dict, key: str) -> str:
 
 
 def table(subsets: dict[str, dict[str, dict]]) -> str:
-    lines = [f"{'subset':<12} {'method':<20} {'n':>5} {'top-1':>6} {'top-3':>6} {'top-10':>6} {'MRR':>6} "
+    lines = [f"{'subset':<12} {'method':<26} {'n':>5} {'top-1':>6} {'top-3':>6} {'top-10':>6} {'MRR':>6} "
              f"{'unranked':>8}"]
     for subset, by_method in subsets.items():
         for method, s in by_method.items():
-            lines.append(f"{subset:<12} {method:<20} {s['patients']:>5} {s['top1']:>6.3f} {s['top3']:>6.3f} "
+            lines.append(f"{subset:<12} {method:<26} {s['patients']:>5} {s['top1']:>6.3f} {s['top3']:>6.3f} "
                          f"{s['top10']:>6.3f} {s['mrr']:>6.3f} {s['unranked']:>8}")
         lines.append("")
     return "\n".join(lines).rstrip()
@@ -113,6 +115,9 @@ def main() -> None:
                         help="cases also scored with hpo3's batch_set_similarity itself, per method")
     parser.add_argument("--peer-threads", type=int, default=1)
     parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--fit-calibration", action="store_true",
+                        help="refit the rare-disease setting's calibration on these cases and write it to "
+                             "kb/data/calibration.json (the figures printed are still the shipped one's)")
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -165,6 +170,26 @@ def main() -> None:
             fitted["ece_at_fitted"] = {subset: reliability_at([rows[i] for i in ids], fitted["temperature"])["ece"]
                                        for subset, ids in subsets.items()}
         temperature[name] = fitted
+    # the rare-disease setting's calibration: the shipped one (fitted on development cases like these: in-sample
+    # when they are the same cases), and out of fold (5 folds by disease, each judged by a fit on the other four)
+    rare_rows = [(by_case[RARE][c.id]["calibration"], by_case[RARE][c.id]["top"] == c.disease, c.disease, c.id)
+                 for c in cases if by_case[RARE][c.id].get("calibration")]
+    out_of_fold = cross_validated([(x, right, g) for x, right, g, _ in rare_rows], dxkb_side.fit_calibration,
+                                  dxkb_side.calibrated)
+    oof = {i: (p, right) for (_x, right, _g, i), p in zip(rare_rows, out_of_fold)}
+    cross = {subset: reliability(oof[i] for i in ids if i in oof) for subset, ids in subsets.items()}
+    uncalibrated = {subset: reliability_at([by_case[RARE][i] for i in ids], 1.0) for subset, ids in subsets.items()}
+    refit = None
+    if args.fit_calibration:
+        coefficients = dxkb_side.fit_calibration([(x, right) for x, right, _g, _i in rare_rows])
+        refit = {"coefficients": list(coefficients), "path": str(dxkb_side.write_calibration(coefficients, {
+            "cases": len(rare_rows), "source": str(args.cases.name), "hpo_version": data.version,
+            "protocol": {"seed": args.seed, "per_disease": args.per_disease, "limit": args.limit},
+            "right": "the top candidate is the case's OMIM disease (rare-disease setting, present + absent)",
+            "cross_validated_ece": {k: v["ece"] for k, v in cross.items()},
+            "command": "PYTHONPATH=. python bench/real_cases/run.py --store STORE"
+                       + (f" --limit {args.limit}" if args.limit else "") + " --fit-calibration",
+            "date": time.strftime("%Y-%m-%d")}))}
     top_not_omim = {name: sum(1 for r in rows.values() if r["top"] and not r["top"].startswith("OMIM:"))
                     for name, rows in by_case.items()}
 
@@ -220,6 +245,8 @@ def main() -> None:
         "metrics": metrics,
         "calibration": calibration,
         "temperature": {"shipped": _shipped_temperature(), "fitted_on_development_cases": temperature},
+        "rare_disease_calibration": {"shipped": calibration[RARE], "cross_validated": cross,
+                                     "model_posterior_among_candidates": uncalibrated, "refit": refit},
         "seconds_total": round(time.perf_counter() - started, 1),
         "cases": [{"id": c.id, "cohort": c.cohort, "disease": c.disease, "independent": independent[c.id],
                    "pmids": list(c.pmids), "present": len(c.present), "excluded": len(c.excluded),
@@ -241,6 +268,13 @@ def main() -> None:
               f"independent: ECE {block['independent']['ece']} over {block['independent']['cases']}")
         if name == "dxkb present+absent":
             print(calibration_table(block["all"]))
+    print(f"\n{RARE}, calibration cross-validated (5 folds by disease, each fold judged by a fit on the others): "
+          f"ECE {cross['all']['ece']} (all), {cross['independent']['ece']} (independent)")
+    print(calibration_table(cross["all"]))
+    print(f"({RARE} without the calibration, the model's posterior among the candidates at T = 1: ECE "
+          f"{uncalibrated['all']['ece']} (all), {uncalibrated['independent']['ece']} (independent))")
+    if refit:
+        print(f"refitted the calibration on {len(rare_rows)} cases: {refit['coefficients']} -> {refit['path']}")
     for name, fitted in temperature.items():
         print(f"temperature for {name}: shipped {_shipped_temperature()}, fitted on the {fitted['cases']} "
               f"development cases {fitted.get('temperature')} (ECE there: {fitted.get('ece_at_fitted')})")

@@ -13,7 +13,7 @@ from typing import Iterable
 
 import numpy as np
 
-from dxkb.kb.engine import advice, model, nextsteps, questions, scoring
+from dxkb.kb.engine import advice, calibration, model, nextsteps, questions, scoring
 from dxkb.kb.engine import patient as context
 from dxkb.kb.engine import triage
 from dxkb.kb.engine.catalog import LabelIndex
@@ -26,6 +26,13 @@ from dxkb.kb.engine.types import (Candidate, Diagnosis, Evidence, Observation, P
 from dxkb.kb.errors import InputError
 from dxkb.kb.store.base import Store
 from dxkb.kb.vocab import PREFIXES, InvalidCurie, to_curie, to_iri
+
+
+#: What the probabilities of the rare-disease setting are (kb/engine/calibration.py), said in every explanation.
+RARE_DISEASE_NOTE = ("Rare-disease setting: the probabilities are among the catalogued rare diseases, assuming the "
+                     "patient has one of them (causes outside the catalogue are not weighed), and the leading "
+                     "candidate's is calibrated on published case reports (how often a candidate ranked first "
+                     "with this much support was right).")
 
 
 class DiagnosisEngine:
@@ -208,6 +215,8 @@ class DiagnosisEngine:
         asked, stop = questions.next_questions(self.retrieval, self.observability, obs, ranked)
         if stop:
             explanation = f"{explanation} {stop}"
+        if context.rare_disease(patient):
+            explanation = f"{explanation} {RARE_DISEASE_NOTE}"
         return Diagnosis(observations=obs, candidates=shown, total_candidates=len(self.retrieval.table().iris),
                          next_steps=steps, red_flags=flags, recommendation=recommendation, explanation=explanation,
                          warnings=warnings, next_questions=asked, triage=level, other_causes_probability=other,
@@ -224,18 +233,19 @@ class DiagnosisEngine:
         """:meth:`rank` as arrays: every ranked disease's CURIE, probability, score and prior, most probable
         first, without a Candidate object each (building 12,700 of them costs more than the ranking itself)."""
         obs = self.validate(observations)
-        order, probabilities, scores, other = self._order(obs, {o.finding: str(to_iri(o.finding)) for o in obs},
-                                                          context.check(patient))
+        order, probabilities, scores, other, inputs = self._order(
+            obs, {o.finding: str(to_iri(o.finding)) for o in obs}, context.check(patient))
         table, arrays, _features = self.ranker.arrays()
         curies = table.curies
         return Ranking(diseases=[curies[i] for i in order.tolist()], probabilities=probabilities[order],
-                       scores=scores[order], log_priors=arrays.log_priors[order], other_causes_probability=other)
+                       scores=scores[order], log_priors=arrays.log_priors[order], other_causes_probability=other,
+                       calibration=inputs)
 
     def _rank_open(self, obs: list[Observation], iri_of: dict[str, str], keep: int | None = None,
                    patient: Patient | None = None) -> tuple[list[Candidate], float]:
         """The first ``keep`` diseases of :meth:`_order` (all when None) as Candidate objects, and the probability
         of the causes the knowledge base does not model."""
-        ranked, probabilities, scores, other = self._order(obs, iri_of, patient)
+        ranked, probabilities, scores, other, _inputs = self._order(obs, iri_of, patient)
         if keep is not None:
             ranked = ranked[:keep]
         table, _arrays, _features = self.ranker.arrays()
@@ -249,7 +259,7 @@ class DiagnosisEngine:
         return candidates, other
 
     def _order(self, obs: list[Observation], iri_of: dict[str, str], patient: Patient | None
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, calibration.Inputs | None]:
         """Every disease of the knowledge base, most probable first (ties by ID: positions in the table), every
         disease's probability and score (table order), and the probability of the causes the knowledge base does
         not model (openworld.py), normalised together. With the patient's age, onsets that do not fit count
@@ -274,21 +284,52 @@ class DiagnosisEngine:
         # A curated prior is conditional on the complaint it was curated for (e.g. among people presenting with a
         # rash): a disease carrying one is ranked only when a PRESENT finding reaches it, else its prior would claim
         # a share of presentations outside its module (a Marfan picture is not a viral exanthem).
-        outside = np.setdiff1d(arrays.curated, reached)
+        # In the rare-disease setting those priors (shares of primary-care presentations) do not hold at all.
+        rare = context.rare_disease(patient)
+        outside = arrays.curated if rare else np.setdiff1d(arrays.curated, reached)
         scores[outside] = -np.inf
-        # the open-world hypothesis (kb/engine/openworld.py), on the same scale as the diseases' scores
-        tempering = 1.0 / model.TEMPERATURE
-        other_prior = math.log(self.open_world.prior(self.retrieval.priors))
-        lineage = self.retrieval.ancestors([f for f, _ in keys])
-        other_score = other_prior + tempering * (
-            self.open_world.log_score(keys, self.retrieval.priors, lineage) - other_prior)
-        probabilities = scoring.posterior(np.append(scores, other_score))
-        other = float(probabilities[-1])
-        probabilities = probabilities[:-1]
+        inputs = None
+        if rare:  # among the catalogued rare diseases only, calibrated (kb/engine/calibration.py)
+            probabilities, inputs = self._calibrated(scores, keys)
+            other = 0.0
+        else:  # the open-world hypothesis (kb/engine/openworld.py), on the same scale as the diseases' scores
+            tempering = 1.0 / model.TEMPERATURE
+            other_prior = math.log(self.open_world.prior(self.retrieval.priors))
+            lineage = self.retrieval.ancestors([f for f, _ in keys])
+            other_score = other_prior + tempering * (
+                self.open_world.log_score(keys, self.retrieval.priors, lineage) - other_prior)
+            probabilities = scoring.posterior(np.append(scores, other_score))
+            other = float(probabilities[-1])
+            probabilities = probabilities[:-1]
         ranked = np.lexsort((arrays.curie_rank, -probabilities))  # most probable first, ties by CURIE
         if len(outside):
             ranked = ranked[~np.isin(ranked, outside)]
-        return ranked, probabilities, scores, other
+        return ranked, probabilities, scores, other, inputs
+
+    def _calibrated(self, scores: np.ndarray, keys: list[tuple[str, bool]]
+                    ) -> tuple[np.ndarray, calibration.Inputs]:
+        """The probabilities of the rare-disease setting: the model's posterior among the ranked diseases, then
+        tempered so that the leading candidate has the probability the shipped calibration gives it for what it
+        explains (its model probability, and the shares of the PRESENT findings its annotations state exactly or
+        reach); all these diseases share DEFAULT_PRIOR, so the order is the model's at every temperature."""
+        _table, arrays, features = self.ranker.arrays()
+        modelled = scoring.posterior(scores)
+        leading = int(np.lexsort((arrays.curie_rank, -modelled))[0])
+        present = [f for f, is_present in keys if is_present]
+        own = features.ids[leading]
+        exact = sum(1 for f in present if f in own)
+        reached = 0
+        for f in present:
+            positive = self.ranker.column(f).positive  # ascending positions
+            at = int(np.searchsorted(positive, leading))
+            reached += int(at < len(positive) and positive[at] == leading)
+        inputs = calibration.Inputs(top_probability=float(modelled[leading]),
+                                    exact=exact / len(present) if present else 0.0,
+                                    reached=reached / len(present) if present else 0.0)
+        target = calibration.shipped().probability(inputs)
+        log_likelihoods = scores - arrays.log_priors
+        temperature = calibration.temperature_for(arrays.log_priors, log_likelihoods, leading, target)
+        return calibration.tempered(arrays.log_priors, log_likelihoods, temperature), inputs
 
     def workup_results(self, indicated: set[str]) -> set[str]:
         """The findings whose absence is scored as a curated step reports it (scoring.absent_probability): what the
@@ -311,7 +352,8 @@ class DiagnosisEngine:
             if not found:
                 continue
             t = scoring.term(found, o.status is Status.PRESENT, finding in workup,
-                             scoring.disease_background(self.retrieval.share(finding), candidate.prior_is_default))
+                             scoring.disease_background(self.retrieval.share(finding), candidate.prior_is_default),
+                             any_narrower=candidate.prior_is_default)
             if abs(t.ratio - 1.0) <= 1e-9:
                 continue
             m = t.likelihood.match

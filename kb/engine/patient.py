@@ -1,4 +1,5 @@
-"""Patient context: the patient's age and sex, checked once, and whether a rule's age band and sex fit them.
+"""Patient context: the patient's age, sex and care setting, checked once, and whether a rule's age band and sex
+fit them.
 
 The context is optional. A rule with an age band or a sex applies only when the patient's age (or sex) is given and
 fits: without an age, "fever in an infant younger than 3 months" cannot fire, so a frontend that asks for the age
@@ -14,7 +15,7 @@ import math
 import threading
 from typing import Iterable, Sequence
 
-from dxkb.kb.engine.types import Patient, Sex
+from dxkb.kb.engine.types import Patient, Setting, Sex
 from dxkb.kb.errors import InputError
 from dxkb.kb.store import queries as sparql
 from dxkb.kb.store.base import Store
@@ -43,9 +44,23 @@ def check(patient: Patient | None) -> Patient | None:
             raise InputError(f"patient.sex must be one of {', '.join(s.value for s in Sex)}, got {sex!r}") from None
     if sex is Sex.UNKNOWN:
         sex = None  # the same as not given
-    if age is None and sex is None:
+    setting = patient.setting
+    if setting is not None and not isinstance(setting, Setting):
+        try:
+            setting = Setting(str(setting).upper())
+        except ValueError:
+            raise InputError(f"patient.setting must be one of {', '.join(s.value for s in Setting)}, "
+                             f"got {setting!r}") from None
+    if setting is Setting.PRIMARY_CARE:
+        setting = None  # the default
+    if age is None and sex is None and setting is None:
         return None
-    return Patient(age_years=age, sex=sex)
+    return Patient(age_years=age, sex=sex, setting=setting)
+
+
+def rare_disease(patient: Patient | None) -> bool:
+    """Whether the patient is seen for a suspected rare disease (Setting.RARE_DISEASE)."""
+    return patient is not None and patient.setting is Setting.RARE_DISEASE
 
 
 def fits(patient: Patient | None, min_age: float | None, max_age: float | None, sex: str | None) -> bool:
@@ -72,6 +87,8 @@ def describe(patient: Patient | None) -> str:
         parts.append(f"age {patient.age_years:g} years")
     if patient.sex is not None:
         parts.append(patient.sex.value.lower())
+    if patient.setting is Setting.RARE_DISEASE:
+        parts.append("seen for a suspected rare disease")
     return ", ".join(parts)
 
 

@@ -167,7 +167,8 @@ class Ranker:
     def _compute(self, finding: str) -> Column:
         """The column as scoring.likelihood defines it disease by disease, over arrays: each disease's best
         positive match (its frequency, 0.5 when none is stated, weighted by specificity when the annotation is
-        broader), clamped to [its background rate, MAX_LIKELIHOOD]; a disease with only NOT annotations of this
+        broader; at least the noisy-OR of its annotations narrower than the finding, scoring.any_of, unless it is
+        curated), clamped to [its background rate, MAX_LIKELIHOOD]; a disease with only NOT annotations of this
         finding or a broader one gets the NOT rate; one with only NOT annotations of narrower ones is left out (the
         background rate, as unmatched). tests/kb/engine/test_ranking.py holds it to the per-disease definition."""
         table, arrays, _features = self.arrays()
@@ -179,15 +180,32 @@ class Ranker:
         best = np.full(n, -1.0)
         vetoed = np.zeros(n, dtype=bool)  # a NOT annotation of the finding or of a broader one
         pairs: list[np.ndarray] = []
-        for (_annotated, relation, observed, annotated), a in zip(rows, found):
+        narrower: list[tuple[np.ndarray, np.ndarray, int]] = []  # (positions, frequencies, feature number)
+        for k, ((_annotated, relation, observed, annotated), a) in enumerate(
+                sorted(zip(rows, found), key=lambda r: r[0][0])):  # by annotated IRI: scoring.any_of's order
             if not len(a.positions):
                 continue
             keep = ~a.negated
             weight = scoring.match_weight(relation, observed, annotated)
             np.maximum.at(best, a.positions[keep], a.frequency[keep] * weight)
+            if relation == "annotated-narrower":
+                narrower.append((a.positions[keep], a.frequency[keep], k))
             if relation in scoring.NEGATING_RELATIONS:
                 vetoed[a.positions[a.negated]] = True
             pairs.append(a.pairs[keep])
+        if narrower:  # the noisy-OR of the narrower features (scoring.any_of), each (disease, feature) once;
+            # not for a curated disease, whose module states each finding's likelihood (scoring.likelihood)
+            at = np.concatenate([q for q, _f, _k in narrower])
+            frequency = np.concatenate([f for _q, f, _k in narrower])
+            number = np.concatenate([np.full(len(q), k, dtype=np.int64) for q, _f, k in narrower])
+            order = np.lexsort((-frequency, number, at))  # by disease, then feature, highest frequency first
+            at, frequency, number = at[order], frequency[order], number[order]
+            first = np.ones(len(at), dtype=bool)
+            first[1:] = (at[1:] != at[:-1]) | (number[1:] != number[:-1])
+            missed = np.ones(n)
+            np.multiply.at(missed, at[first], 1.0 - np.minimum(frequency[first], model.MAX_LIKELIHOOD))
+            missed[arrays.is_curated] = 1.0
+            best = np.where(best >= 0.0, np.maximum(best, 1.0 - missed), best)
         positive = best >= 0.0
         reached = np.flatnonzero(positive | vetoed)
         rates = np.where(arrays.is_curated[reached], model.BACKGROUND_RATE, background)

@@ -6,7 +6,7 @@ The model and its constants are in model.py and the README ("The model")."""
 from __future__ import annotations
 
 import math
-from typing import Mapping, NamedTuple, Sequence, TypeVar
+from typing import Iterable, Mapping, NamedTuple, Sequence, TypeVar
 
 import numpy as np
 
@@ -65,24 +65,44 @@ def negated_rate(background: Probabilities) -> Probabilities:
     return background * model.NEGATED_RATE / model.BACKGROUND_RATE
 
 
-def likelihood(matches: Sequence[Match], background: float = model.BACKGROUND_RATE) -> Likelihood:
+def likelihood(matches: Sequence[Match], background: float = model.BACKGROUND_RATE,
+               any_narrower: bool = True) -> Likelihood:
     """P(observed finding | disease) from the annotations that match it, with the one used; ``background``: the
-    finding's background rate (:func:`background_rate`), the floor of an annotated likelihood."""
+    finding's background rate (:func:`background_rate`), the floor of an annotated likelihood; ``any_narrower``:
+    annotations narrower than the finding combine (:func:`any_of`). A curated disease passes False: its module
+    states the likelihood of each finding of its presentation, and the likeliest one stands for the finding."""
     best_p, best, negated = -1.0, None, None
+    narrower: dict[str, float] = {}  # annotated IRI -> its highest frequency, for the noisy-OR
     for m in matches:
         if m.negated:
             if m.relation in NEGATING_RELATIONS and (negated is None or m.annotated < negated.annotated):
                 negated = m
             continue
         p = m.frequency if m.frequency is not None else 0.5
+        if any_narrower and m.relation == "annotated-narrower":
+            narrower[m.annotated] = max(p, narrower.get(m.annotated, 0.0))
         p = p * match_weight(m.relation, m.observed_specificity, m.annotated_specificity)
         if p > best_p or (p == best_p and best is not None and m.annotated < best.annotated):
             best_p, best = p, m  # ties broken by IRI: rows arrive in no particular order
     if best is not None:
+        if narrower:
+            best_p = max(best_p, any_of(narrower[a] for a in sorted(narrower)))
         return Likelihood(min(max(best_p, background), model.MAX_LIKELIHOOD), best, best.relation)
     if negated is not None:
         return Likelihood(negated_rate(background), negated, "negated")
     return Likelihood(background, None, "background")
+
+
+def any_of(frequencies: Iterable[float]) -> float:
+    """P(the patient has at least one of several narrower features): a finding broader than a disease's annotated
+    features is present when any of them is (noisy-OR, each feature independent and capped at MAX_LIKELIHOOD), so
+    "Abnormality of the eye" is likelier in a disease with five eye features than in one with the likeliest of
+    them alone. Each annotated feature counts once (its highest frequency), and the product runs in the order
+    given (sorted by the caller), so the float is the same in every process."""
+    missed = 1.0
+    for f in frequencies:
+        missed *= 1.0 - min(f, model.MAX_LIKELIHOOD)
+    return 1.0 - missed
 
 
 def absent_probability(p: Probabilities, result: bool, matched: bool) -> Probabilities:
@@ -117,11 +137,12 @@ def term_logs(p: np.ndarray, present: bool, result: bool = False) -> np.ndarray:
 
 
 def term(matches: Sequence[Match] | None, present: bool, result: bool = False,
-         background: float = model.BACKGROUND_RATE) -> Term:
+         background: float = model.BACKGROUND_RATE, any_narrower: bool = True) -> Term:
     """One observation's contribution to a disease's score; ``result``: the finding is one the knowledge base's
     work-up of the presentation asks about (nextsteps.workup_questions); ``background``: the finding's background
-    rate (:func:`disease_background` of Retrieval.share)."""
-    return _term(likelihood(matches or (), background), present, result, background)
+    rate (:func:`disease_background` of Retrieval.share); ``any_narrower``: as :func:`likelihood` (False for a
+    curated disease)."""
+    return _term(likelihood(matches or (), background, any_narrower), present, result, background)
 
 
 def log_likelihood(matches: dict[str, list[Match]], keys: Sequence[tuple[str, bool]],

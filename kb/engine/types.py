@@ -10,6 +10,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from dxkb.kb.engine.calibration import Inputs
+
 DISCLAIMER = ("Decision support, not a diagnosis: probabilities are estimates from the knowledge base's priors and "
               "finding frequencies, each traceable to its source; a clinician must interpret them.")
 
@@ -57,12 +59,21 @@ class Sex(str, Enum):
     UNKNOWN = "UNKNOWN"
 
 
+class Setting(str, Enum):
+    """Where the patient is seen, which decides what the probabilities are conditional on (README "The model")."""
+
+    PRIMARY_CARE = "PRIMARY_CARE"  # a new complaint: the curated common causes, the rare diseases and other causes
+    RARE_DISEASE = "RARE_DISEASE"  # referred for a suspected rare (Mendelian) disease: among the catalogued ones
+
+
 @dataclass(frozen=True)
 class Patient:
-    """Optional patient context: triage rules may depend on age bands and sex (kb/engine/patient.py)."""
+    """Optional patient context: triage rules may depend on age bands and sex (kb/engine/patient.py); the setting
+    decides which hypotheses compete (None: PRIMARY_CARE)."""
 
     age_years: float | None = None
     sex: Sex | None = None
+    setting: Setting | None = None
 
 
 @dataclass(frozen=True, order=True)
@@ -108,6 +119,7 @@ class Ranking(NamedTuple):
     scores: np.ndarray  # float64 ln(prior) + ln(likelihood) / TEMPERATURE (Candidate.score)
     log_priors: np.ndarray  # float64 ln(prior)
     other_causes_probability: float
+    calibration: Inputs | None = None  # what the calibration saw (the rare-disease setting; kb/engine/calibration.py)
 
 
 @dataclass(frozen=True)

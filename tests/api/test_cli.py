@@ -82,9 +82,19 @@ def test_diagnose_age_flag_changes_the_triage(curated_store: Path) -> None:
     adult = json.loads(dxkb("diagnose", "-p", "HP:0001945", "--age", "30", "--sex", "male", "--json",
                             store=curated_store).stdout)
     assert infant["triage"]["level"] == "EMERGENCY" and infant["recommendation"] == "EMERGENCY_CARE"
-    assert adult["triage"]["level"] == "ROUTINE" and adult["patient"] == {"ageYears": 30.0, "sex": "MALE"}
+    assert adult["triage"]["level"] == "ROUTINE"
+    assert adult["patient"] == {"ageYears": 30.0, "sex": "MALE", "setting": "PRIMARY_CARE"}
     assert_one_line_error(dxkb("diagnose", "-p", "HP:0001945", "--age", "-1", store=curated_store), "ageYears")
     assert_one_line_error(dxkb("diagnose", "-p", "HP:0001945", "--sex", "x", store=curated_store), "patient.sex")
+
+
+def test_diagnose_setting_flag(curated_store: Path) -> None:
+    rare = json.loads(dxkb("diagnose", "-p", "HP:0001945", "--setting", "rare_disease", "--json",
+                           store=curated_store).stdout)
+    assert rare["patient"]["setting"] == "RARE_DISEASE" and rare["otherCausesProbability"] == 0.0
+    assert "Rare-disease setting" in rare["explanation"]
+    assert_one_line_error(dxkb("diagnose", "-p", "HP:0001945", "--setting", "genetics", store=curated_store),
+                          "--setting")
 
 
 def test_missing_query_file(curated_store: Path) -> None:

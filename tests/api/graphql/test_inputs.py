@@ -124,3 +124,25 @@ def test_the_cost_counts_the_documents_findings(gql: GraphQLClient) -> None:
     assert errors[0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
     few = json.dumps({"phenotypicFeatures": [{"type": {"id": "HP:0000988"}}]})
     assert gql.data(PHENOPACKET, {"p": few, "limit": 100})["diagnosePhenopacket"]["candidates"]
+
+
+def test_the_rare_disease_setting_through_graphql(hpo_gql: GraphQLClient) -> None:
+    text = phenopacket_text(CASE).decode("utf-8")
+    query = ("query($p: String!, $s: CareSetting) { diagnosePhenopacket(phenopacket: $p, limit: 5, setting: $s) "
+             "{ candidates { probability disease { id } } otherCausesProbability explanation "
+             "patient { ageYears sex setting } } }")
+    rare = hpo_gql.data(query, {"p": text, "s": "RARE_DISEASE"})["diagnosePhenopacket"]
+    primary = hpo_gql.data(query, {"p": text})["diagnosePhenopacket"]
+    assert rare["patient"] == {"ageYears": 80.0, "sex": "FEMALE", "setting": "RARE_DISEASE"}
+    assert primary["patient"]["setting"] == "PRIMARY_CARE"
+    assert rare["otherCausesProbability"] == 0.0 < primary["otherCausesProbability"]
+    assert "Rare-disease setting" in rare["explanation"] and "Rare-disease setting" not in primary["explanation"]
+    # the same as diagnose with the setting in PatientInput
+    direct = hpo_gql.data("query($input: DiagnoseInput!) { diagnose(input: $input) { candidates { probability "
+                          "disease { id } } } }", {"input": {
+                              "findings": [{"id": f["type"]["id"], "status": "ABSENT" if f.get("excluded") else
+                                            "PRESENT"} for f in json.loads(text)["phenotypicFeatures"]],
+                              "limit": 5, "patient": {"ageYears": 80, "sex": "FEMALE", "setting": "RARE_DISEASE"}}})
+    assert direct["diagnose"]["candidates"] == rare["candidates"]
+    errors = hpo_gql.errors(query, {"p": text, "s": "GENETICS"})
+    assert errors and "GENETICS" in errors[0]["message"]

@@ -44,7 +44,8 @@ def definition_scores(engine: DiagnosisEngine, keys: list[tuple[str, bool]]) -> 
     for i, disease in enumerate(table.iris):
         by_observed = matches.get(disease, {})
         likelihood = math.fsum(scoring.term(by_observed.get(f), p, f in worked_up,
-                                            scoring.disease_background(retrieval.share(f), table.priors[i][2])).log
+                                            scoring.disease_background(retrieval.share(f), table.priors[i][2]),
+                                            any_narrower=table.priors[i][2]).log
                                for f, p in keys)
         mentioned = {m.annotated for found in by_observed.values() for m in found if not m.negated}
         if not table.priors[i][2]:  # a curated disease: its pending test results are not unreported

@@ -125,3 +125,22 @@ def test_obsolete_and_unknown_ids_are_dropped_by_default_and_rejected_in_strict_
         strict.diagnose([Observation("HP:6001166", P), Observation(RASH, P)])
     assert "HP:6001166" in info.value.suggestions
     assert strict.validate([Observation("HP:0009999", P)]) == [Observation(FATIGUE, P)]  # replacements still apply
+
+
+def test_a_broad_finding_is_any_of_the_narrower_features_a_disease_has() -> None:
+    from dxkb.kb.engine import scoring
+    from dxkb.kb.engine.retrieval import Match
+
+    def narrower(annotated: str, frequency: float) -> Match:
+        return Match("eye", "D", annotated, "annotated-narrower", frequency, False, -1.0, -3.0)
+
+    # two eye features of one half each: the patient has "an eye abnormality" with 1 - 0.5 x 0.5, not 0.5
+    both = scoring.likelihood([narrower("lens", 0.5), narrower("cornea", 0.5)], background=0.01)
+    assert both.p == pytest.approx(0.75)
+    # one feature stated by two sources counts once (its highest frequency), not as two features
+    twice = scoring.likelihood([narrower("lens", 0.5), narrower("lens", 0.4)], background=0.01)
+    assert twice.p == pytest.approx(0.5)
+    # an exact annotation above the narrower features' noisy-OR wins (it is not combined with them); the cap holds
+    exact = Match("eye", "D", "eye", "exact", 0.9, False, -1.0, -1.0)
+    assert scoring.likelihood([exact, narrower("lens", 0.5)], background=0.01).p == pytest.approx(0.9)
+    assert scoring.likelihood([narrower("a", 1.0), narrower("b", 1.0)]).p == model.MAX_LIKELIHOOD
