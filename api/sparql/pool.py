@@ -21,6 +21,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -60,6 +61,8 @@ class Worker:
         self.process = process
         self.conn = conn
         self.pid: int = process.pid
+        self._kill_lock = threading.Lock()  # stop() and a query's own thread may kill the same worker at once
+        self._closed = False
 
     def call(self, job: Job, timeout: float) -> tuple[str, Any]:
         """Blocking (run in a helper thread): ("ok", Outcome) | ("timeout", None) | ("died", exitcode)."""
@@ -78,11 +81,15 @@ class Worker:
             return None
 
     def kill(self) -> None:
-        """SIGKILL and reap: the operating system frees the query's memory now, not when it finishes."""
-        if self.process.poll() is None:
-            self.process.kill()
-        self._wait(5)
-        self.conn.close()
+        """SIGKILL and reap: the operating system frees the query's memory now, not when it finishes. Idempotent
+        and safe from two threads at once (closing one descriptor twice would close another's, or fail)."""
+        with self._kill_lock:
+            if self.process.poll() is None:
+                self.process.kill()
+            self._wait(5)
+            if not self._closed:
+                self._closed = True
+                self.conn.close()
 
 
 def spawn(database: str, memory_mb: int) -> tuple[subprocess.Popen, Connection]:
