@@ -73,8 +73,8 @@ def reliability_at(cases: list[dict], temperature: float) -> dict:
 
 
 def folds_by_group(groups: list[str], folds: int = 5, seed: int = 0) -> list[int]:
-    """A fold number per case; every case of one group (disease) in the same fold, so that no fold is judged on
-    a disease its fit saw (cases of one disease resemble each other)."""
+    """A fold number per case; every case of one group (a cohort) in the same fold, so that no fold is judged on
+    a cohort its fit saw (cases of one cohort resemble each other)."""
     import random
 
     distinct = sorted(set(groups))
@@ -86,7 +86,7 @@ def folds_by_group(groups: list[str], folds: int = 5, seed: int = 0) -> list[int
 def cross_validated(rows: list[tuple[list[float], bool, str]], fit, predict, folds: int = 5, seed: int = 0
                     ) -> list[float]:
     """Out-of-fold calibrated probabilities: each case's from a calibration fitted on the other folds only.
-    rows: (calibration inputs, top candidate is right, disease); ``fit``: [(inputs, right)] -> coefficients;
+    rows: (calibration inputs, top candidate is right, group: the case's cohort); ``fit``: [(inputs, right)] -> coefficients;
     ``predict``: (coefficients, inputs) -> probability (bench/real_cases/dxkb_side.py)."""
     fold = folds_by_group([g for _, _, g in rows], folds, seed)
     out = [0.0] * len(rows)

@@ -171,8 +171,9 @@ def main() -> None:
                                        for subset, ids in subsets.items()}
         temperature[name] = fitted
     # the rare-disease setting's calibration: the shipped one (fitted on development cases like these: in-sample
-    # when they are the same cases), and out of fold (5 folds by disease, each judged by a fit on the other four)
-    rare_rows = [(by_case[RARE][c.id]["calibration"], by_case[RARE][c.id]["top"] == c.disease, c.disease, c.id)
+    # when they are the same cases), and out of fold (5 folds by cohort, each judged by a fit on the other four:
+    # phenopacket-store's evaluation part is other cohorts, so a fold never shares a cohort with its fit)
+    rare_rows = [(by_case[RARE][c.id]["calibration"], by_case[RARE][c.id]["top"] == c.disease, c.cohort, c.id)
                  for c in cases if by_case[RARE][c.id].get("calibration")]
     out_of_fold = cross_validated([(x, right, g) for x, right, g, _ in rare_rows], dxkb_side.fit_calibration,
                                   dxkb_side.calibrated)
@@ -268,7 +269,7 @@ def main() -> None:
               f"independent: ECE {block['independent']['ece']} over {block['independent']['cases']}")
         if name == "dxkb present+absent":
             print(calibration_table(block["all"]))
-    print(f"\n{RARE}, calibration cross-validated (5 folds by disease, each fold judged by a fit on the others): "
+    print(f"\n{RARE}, calibration cross-validated (5 folds by cohort, each fold judged by a fit on the others): "
           f"ECE {cross['all']['ece']} (all), {cross['independent']['ece']} (independent)")
     print(calibration_table(cross["all"]))
     print(f"({RARE} without the calibration, the model's posterior among the candidates at T = 1: ECE "
