@@ -319,3 +319,22 @@ def test_search_by_synonym_and_unknown_ids_in_a_link(browser, server):
     warnings = browser.find_element(*by("#warnings")).text
     assert "HP:9999999" in warnings
     assert triage(browser)[0] == "ROUTINE"
+
+
+@needs_chromium
+def test_the_care_setting_goes_into_the_request_and_the_link(browser, server):
+    """Seen in a rare-disease clinic: the request carries the setting, the page says what its probabilities are
+    (no open-world share), and a link reopens the case in that setting."""
+    from selenium.webdriver.support.ui import Select
+
+    open_app(browser, server, f"?present={RASH}")
+    assert "does not model" in browser.find_element(*by("#other-causes")).text
+    before = revision(browser)
+    Select(browser.find_element(*by("#setting"))).select_by_value("RARE_DISEASE")
+    settled(browser, before)
+    assert url_findings(browser) == {"present": [RASH], "setting": ["RARE_DISEASE"]}
+    assert "Rare-disease setting" in browser.find_element(*by("#other-causes")).text
+    assert "Rare-disease setting" in browser.find_element(*by("#explanation")).text
+    open_app(browser, server, f"?present={RASH}&setting=rare_disease")
+    assert Select(browser.find_element(*by("#setting"))).first_selected_option.get_attribute("value") == "RARE_DISEASE"
+    assert not [e for e in console_errors(browser) if "favicon" not in e]

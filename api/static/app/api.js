@@ -46,7 +46,7 @@ const EVIDENCE = "finding { id label } status frequency likelihoodRatio relation
 
 const DIAGNOSE = `query Diagnose($input: DiagnoseInput!) {
   diagnose(input: $input) {
-    recommendation explanation disclaimer totalCandidates otherCausesProbability
+    recommendation explanation disclaimer totalCandidates otherCausesProbability patient { setting }
     findings { finding { id label } status }
     warnings { code message id }
     coverage { curated modules note }
@@ -68,10 +68,11 @@ const DIAGNOSE = `query Diagnose($input: DiagnoseInput!) {
 
 export async function diagnose(findings, patient, limit = 10) {
   const input = { findings: findings.map(({ id, status }) => ({ id, status })), limit };
-  if (patient && (patient.ageYears !== null || patient.sex)) {
+  if (patient && (patient.ageYears !== null || patient.sex || patient.setting)) {
     input.patient = {};
     if (patient.ageYears !== null) input.patient.ageYears = patient.ageYears;
     if (patient.sex) input.patient.sex = patient.sex;
+    if (patient.setting) input.patient.setting = patient.setting;
   }
   const data = await graphql(DIAGNOSE, { input });
   return data.diagnose;

@@ -107,6 +107,7 @@ function renderCase() {
   $("#no-findings").hidden = current.findings.length > 0;
   $("#age").value = current.ageYears === null ? "" : String(current.ageYears);
   $("#sex").value = current.sex;
+  $("#setting").value = current.setting;
 }
 
 function saveUrl() {
@@ -421,7 +422,10 @@ function renderCauses(d) {
         element("span", { class: "probability", text: percent(c.probability) })),
       details);
   }));
-  $("#other-causes").textContent = `Causes this knowledge base does not model: ${percent(d.otherCausesProbability)}.`;
+  $("#other-causes").textContent = d.patient && d.patient.setting === "RARE_DISEASE"
+    ? "Rare-disease setting: probabilities among the catalogued rare diseases (causes outside the catalogue are "
+      + "not weighed), the leading one calibrated on published case reports."
+    : `Causes this knowledge base does not model: ${percent(d.otherCausesProbability)}.`;
 }
 
 function renderTests(d) {
@@ -448,6 +452,10 @@ function setUp() {
   });
   $("#sex").addEventListener("change", () => {
     current.sex = $("#sex").value;
+    update();
+  });
+  $("#setting").addEventListener("change", () => {
+    current.setting = $("#setting").value;
     update();
   });
   $("#clear").addEventListener("click", () => {

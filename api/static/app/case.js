@@ -1,15 +1,17 @@
 // The case being worked up: findings with their status, and the patient; kept in the page's URL so that a link
-// reopens the same case (?present=HP:0000988&absent=HP:0012378&unknown=...&age=40&sex=FEMALE).
+// reopens the same case (?present=HP:0000988&absent=HP:0012378&unknown=...&age=40&sex=FEMALE&setting=RARE_DISEASE).
 
 export const STATUSES = ["PRESENT", "ABSENT", "UNKNOWN"];
 const PARAMETER = { PRESENT: "present", ABSENT: "absent", UNKNOWN: "unknown" };
 const SEXES = new Set(["FEMALE", "MALE", "OTHER"]);
+const SETTINGS = new Set(["RARE_DISEASE"]); // PRIMARY_CARE is the default: not written into the link
 
 export class Case {
   constructor() {
     this.findings = []; // [{id, label, status}] in the order they were added
     this.ageYears = null;
     this.sex = "";
+    this.setting = "";
   }
 
   static fromSearch(search) {
@@ -24,6 +26,8 @@ export class Case {
     c.ageYears = Number.isFinite(age) ? age : null;
     const sex = (params.get("sex") || "").toUpperCase();
     c.sex = SEXES.has(sex) ? sex : "";
+    const setting = (params.get("setting") || "").toUpperCase();
+    c.setting = SETTINGS.has(setting) ? setting : "";
     return c;
   }
 
@@ -32,6 +36,7 @@ export class Case {
     for (const f of this.findings) params.append(PARAMETER[f.status], f.id);
     if (this.ageYears !== null) params.set("age", String(this.ageYears));
     if (this.sex) params.set("sex", this.sex);
+    if (this.setting) params.set("setting", this.setting);
     const text = params.toString().replaceAll("%3A", ":");
     return text ? `?${text}` : "";
   }
@@ -60,6 +65,6 @@ export class Case {
   }
 
   get patient() {
-    return { ageYears: this.ageYears, sex: this.sex };
+    return { ageYears: this.ageYears, sex: this.sex, setting: this.setting };
   }
 }
