@@ -18,7 +18,9 @@ Protocol (issue 13)
 3. Start from ``--start`` (3) observed features of the case, drawn with a seed per case, as PRESENT.
 4. Ask up to ``--questions`` (5) questions, one per round; each is answered from the case: PRESENT if the case
    observed the finding or a more specific one, ABSENT if the case excluded it or a more general one, else
-   UNKNOWN. Two policies, in the same run, from the same start:
+   UNKNOWN. The patient is seen in the rare-disease setting (``patient.setting: RARE_DISEASE``: the catalogued
+   rare diseases, calibrated probabilities), as a clinician working up such a case would say. Two policies, in the
+   same run, from the same start:
    - **dxkb**: the first of the diagnosis's ``nextQuestions`` (kb/engine/questions.py, the function
      ``diagnose`` calls); when the list is empty the interview stops (the stop rule) and the rank stays;
    - **baseline**: the most frequent feature of the current top-10 candidates (the number of them annotated with
@@ -80,10 +82,11 @@ class Interview:
         return {c: {c} | {to_curie(a) for a in found[i]} for c, i in iris.items()}
 
     def state(self, answers: dict[str, str]) -> tuple[list, list]:
-        from dxkb.kb.engine.types import Observation, Status
+        """The observations and the ranking in the rare-disease setting (the cases are rare-disease work-ups)."""
+        from dxkb.kb.engine.types import Observation, Patient, Setting, Status
 
         obs = self.engine.validate([Observation(f, Status(s)) for f, s in sorted(answers.items())])
-        return obs, self.engine.rank(obs)
+        return obs, self.engine.rank(obs, Patient(setting=Setting.RARE_DISEASE))
 
     def rank_of(self, ranked: list, disease: str) -> int | None:
         scores = [c.probability for c in ranked if c.disease.startswith("OMIM:")]
