@@ -52,10 +52,10 @@ NEGATING_RELATIONS = ("exact", "annotated-broader")
 
 def match_weight(relation: str, observed_specificity: float | None, annotated_specificity: float | None) -> float:
     """The factor on an annotation's frequency for the patient's finding: 1, except for an annotation broader than
-    the finding, which says the disease has something under it, the finding itself only in its share
-    (specificities: ln share of the finding hierarchy, dxkb:logSpecificity)."""
+    the finding, which says the disease has something under it, the finding itself only in its share to the power
+    model.BROADER_MATCH_POWER (specificities: ln share of the finding hierarchy, dxkb:logSpecificity)."""
     if relation == "annotated-broader" and observed_specificity is not None and annotated_specificity is not None:
-        return math.exp(min(0.0, observed_specificity - annotated_specificity))
+        return math.exp(model.BROADER_MATCH_POWER * min(0.0, observed_specificity - annotated_specificity))
     return 1.0
 
 

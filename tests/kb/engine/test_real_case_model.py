@@ -144,3 +144,15 @@ def test_a_broad_finding_is_any_of_the_narrower_features_a_disease_has() -> None
     exact = Match("eye", "D", "eye", "exact", 0.9, False, -1.0, -1.0)
     assert scoring.likelihood([exact, narrower("lens", 0.5)], background=0.01).p == pytest.approx(0.9)
     assert scoring.likelihood([narrower("a", 1.0), narrower("b", 1.0)]).p == model.MAX_LIKELIHOOD
+
+
+def test_a_finding_more_specific_than_the_annotation_counts_with_its_share_squared() -> None:
+    from dxkb.kb.engine import scoring
+
+    # the patient's finding holds 1 of the 10 terms under the annotated one (log-specificities -3 and -0.7)
+    share = math.exp(-3.0 - (-0.7))
+    weight = scoring.match_weight("annotated-broader", -3.0, -0.7)
+    assert weight == pytest.approx(share ** model.BROADER_MATCH_POWER) and model.BROADER_MATCH_POWER == 2.0
+    assert weight < share < 1.0  # less than the uniform share: a broad annotation rarely means this very finding
+    assert scoring.match_weight("exact", -3.0, -3.0) == 1.0
+    assert scoring.match_weight("annotated-narrower", -0.7, -3.0) == 1.0  # narrower ones: the noisy-OR instead
