@@ -297,8 +297,8 @@ def diagnose(
         nonlocal settings
         if phenopacket is not None and fhir is not None:
             raise DxkbError("--phenopacket and --fhir: give one document, not both")
-        if setting is not None and setting.upper() not in ("PRIMARY_CARE", "RARE_DISEASE"):
-            raise DxkbError(f"--setting must be PRIMARY_CARE or RARE_DISEASE, got {setting!r}")
+        if setting is not None and setting.upper() not in {s.value for s in Setting}:
+            raise DxkbError(f"--setting must be one of {', '.join(s.value for s in Setting)}, got {setting!r}")
         if (phenopacket is not None or fhir is not None) and (present or absent or unknown or age is not None
                                                               or sex is not None):
             raise DxkbError(f"--{'phenopacket' if phenopacket is not None else 'fhir'} carries the findings, age and "

@@ -14,7 +14,7 @@ So the probability that the leading candidate is right is a logistic function of
 - ``exact``: the share of the patient's PRESENT findings (implied ones left out) that are annotated features of it;
 - ``reached``: the share its annotations reach at all (exactly, more or less specifically);
 
-with coefficients fitted on development cases by ``bench/real_cases/fit_calibration.py`` and shipped in
+with coefficients fitted on development cases by ``bench/real_cases/run.py --fit-calibration`` and shipped in
 ``kb/data/calibration.json`` with what they were fitted on (cases, HPO release, cross-validated error). The whole
 distribution then follows at the one temperature that gives the leading candidate that probability
 (:func:`temperature_for`), so the order of the candidates never changes and the probabilities still sum to 1.

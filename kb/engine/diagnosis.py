@@ -314,7 +314,8 @@ class DiagnosisEngine:
         reach); all these diseases share DEFAULT_PRIOR, so the order is the model's at every temperature."""
         _table, arrays, features = self.ranker.arrays()
         modelled = scoring.posterior(scores)
-        leading = int(np.lexsort((arrays.curie_rank, -modelled))[0])
+        best = np.flatnonzero(scores == scores.max())  # the first of the final order: ties broken by CURIE
+        leading = int(best[np.argmin(arrays.curie_rank[best])])
         present = [f for f, is_present in keys if is_present]
         own = features.ids[leading]
         exact = sum(1 for f in present if f in own)
