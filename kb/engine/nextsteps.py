@@ -25,7 +25,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from dxkb.kb.engine import model
+from dxkb.kb.engine import model, scoring
 from dxkb.kb.engine.retrieval import Retrieval
 from dxkb.kb.engine.types import Candidate, NextStep, Step, Yield
 from dxkb.kb.vocab import to_iri
@@ -90,6 +90,8 @@ class Observability:
         self._lock = threading.Lock()
         self._features: dict[str, dict[str, float]] = {}
         self._reach: dict[str, dict[str, float]] = {}
+        self._closure: dict[str, dict[str, float]] = {}
+        self._finding_iris: frozenset[str] | None = None
         self._by_yield: dict[str, list[tuple[Step, Yield]]] | None = None
         self._consultation: frozenset[str] | None = None
         self._open_yields: dict[str, list[Yield]] = {}
@@ -163,6 +165,37 @@ class Observability:
                             reached[finding] = p
                 self._reach[disease] = reached
         return {d: self._reach[d] for d in wanted}
+
+
+    def closure(self, diseases: Iterable[str]) -> dict[str, dict[str, float]]:
+        """Disease IRI -> finding IRI -> P(f | d) through the hierarchy, for every finding of the knowledge base that
+        is one of the disease's features or broader: the noisy-OR of its features that are f or more specific
+        (scoring.any_of, as the ranking scores a present finding broader than the annotations). The interview asks
+        about these: "abnormality of the lens" separates the candidates with a lens feature from the rest as well as
+        their features do one by one, and whoever has ectopia lentis answers it. Cached per disease (the store is
+        read-only while open); a few hundred findings per disease."""
+        wanted = list(diseases)
+        missing = [d for d in sorted(set(wanted)) if d not in self._closure]
+        if missing:
+            known = self.finding_iris()
+            features = self.features(missing)
+            ancestors = self.retrieval.ancestors(sorted({f for d in missing for f in features[d]}))
+            for disease in missing:
+                under: dict[str, list[float]] = {}
+                for annotated, p in sorted(features[disease].items()):
+                    for finding in ancestors[annotated]:  # itself and its ancestors
+                        if finding in known:
+                            under.setdefault(finding, []).append(p)
+                self._closure[disease] = {f: min(scoring.any_of(under[f]), model.MAX_LIKELIHOOD)
+                                          for f in sorted(under)}
+        return {d: self._closure[d] for d in wanted}
+
+    def finding_iris(self) -> frozenset[str]:
+        """IRIs of the findings the knowledge base holds (an ancestor may be an ontology class such as dxkb:Sign)."""
+        with self._lock:
+            if self._finding_iris is None:
+                self._finding_iris = frozenset(entry.iri for entry in self.retrieval.findings.entries)
+            return self._finding_iris
 
 
 def workup_questions(retrieval: Retrieval, present_closure: set[str]) -> set[str]:

@@ -2,11 +2,17 @@
 the step that would reveal it; answers come back as PRESENT, ABSENT or UNKNOWN.
 
 - Candidates for a question: the features (positive annotations) of the leading candidates
-  (``model.EIG_CANDIDATES``) that are not known yet: not given (with any status, UNKNOWN included: a finding
-  answered "unknown" is not asked again), not implied PRESENT (an ancestor of a present finding) and not implied
-  ABSENT (a descendant of an absent one).
+  (``model.EIG_CANDIDATES``) and the findings broader than them (the hierarchy closure,
+  Observability.closure), that are not known yet: not given (with any status), not implied PRESENT (an ancestor
+  of a present finding), not implied ABSENT (a descendant of an absent one) and not under a finding answered
+  UNKNOWN (it is not asked again, nor anything more specific in its branch: whoever could not say whether there is
+  an abnormality of the lens cannot say whether there is ectopia lentis; that takes the examination that would
+  have answered both).
 - Gain: the mutual information (bits) between the disease and the answer, taken as reliable (the ranking takes
-  answers as given); P(f | d) as scoring.likelihood takes an exact annotation, the background rate otherwise.
+  answers as given); P(f | d) through the hierarchy as the ranking scores a present finding: the noisy-OR of the
+  disease's features that are f or more specific (a disease with five eye features shows "abnormality of the eye"
+  more often than one with one), the background rate for a disease with none. A broad finding is worth asking when
+  it splits the candidates better than any one feature does, and whoever has any finding of its branch answers it.
 - A finding that only a step reveals (a yield) is asked only when one of those steps is indicated (its
   preconditions hold): "is the blood count suspicious?" comes after the reasons for a blood count. The question's
   step is the cheapest such step (cost, order, ID); a finding no step reveals is a question without a step.
@@ -45,7 +51,7 @@ def next_questions(retrieval: Retrieval, observability: Observability, observati
     present = {iri[o.finding] for o in observations if o.status is Status.PRESENT}
     absent = {iri[o.finding] for o in observations if o.status is Status.ABSENT}
     pool, disease_iris, prior = pool_of(ranked)
-    features = observability.features(disease_iris)
+    features = observability.closure(disease_iris)
     columns = columns_of([features[d] for d in disease_iris])
     given_ancestors = retrieval.ancestors(sorted(given))
     implied_present = set().union(*(given_ancestors[p] for p in present)) if present else set()
@@ -53,7 +59,8 @@ def next_questions(retrieval: Retrieval, observability: Observability, observati
     flag_findings = {f.present for f in flags}
     asked = sorted((set(columns) | flag_findings) - given - implied_present)
     ancestors = retrieval.ancestors(asked)
-    asked = [f for f in asked if not (ancestors[f] & absent)]
+    unknown = {iri[o.finding] for o in observations if o.status is Status.UNKNOWN}
+    asked = [f for f in asked if not (ancestors[f] & absent) and not (ancestors[f] & unknown)]
     steps = indicated_steps(retrieval, observability, given, present | implied_present)
 
     by_yield = observability.by_yield()
@@ -73,7 +80,8 @@ def next_questions(retrieval: Retrieval, observability: Observability, observati
         flag = finding in flag_findings
         if flag or gain >= MIN_QUESTION_GAIN:
             scored.append((flag, gain, finding, step, column))
-    scored.sort(key=lambda s: (not s[0], -round(s[1], 12), s[2]))
+    # on equal gain the more specific finding first (more ancestors): it says what to look for, and which step
+    scored.sort(key=lambda s: (not s[0], -round(s[1], 12), -len(ancestors[s[2]]), s[2]))
     scored = scored[:QUESTIONS_SHOWN]
     if not scored:
         best = max(gains.values(), default=0.0)

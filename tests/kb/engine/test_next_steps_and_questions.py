@@ -13,6 +13,7 @@ from dxkb.kb.engine import nextsteps
 from dxkb.kb.engine.diagnosis import DiagnosisEngine
 from dxkb.kb.engine.types import Observation, Status
 from dxkb.kb.service import open_store_at
+from dxkb.kb.vocab import to_iri
 from tests.support import public_data
 
 MARFAN, LOEYS_DIETZ = "OMIM:154700", "OMIM:609192"
@@ -20,6 +21,7 @@ ARACHNODACTYLY, ECTOPIA_LENTIS, TALL, AORTIC_ROOT, MVP = "HP:0001166", "HP:00010
     "HP:0001634"
 ECHO, RENAL_US = "MAXO:0010203", "MAXO:0010217"
 RASH, RED_FLAGS = "HP:0000988", {"HP:0012378", "HP:0001824", "HP:0002719"}
+AORTIC, ROOT_TERM = "HP:0030962", "HP:0000118"  # abnormal aortic morphology (above aortic root aneurysm); the root
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +63,9 @@ def test_known_findings_are_not_revealed_again(rare: DiagnosisEngine) -> None:
 def test_questions_ask_what_separates_the_leading_candidates(rare: DiagnosisEngine) -> None:
     d = rare.diagnose(present(ARACHNODACTYLY, TALL))
     asked = [q.finding for q in d.next_questions]
-    assert asked and set(asked) <= {ECTOPIA_LENTIS, AORTIC_ROOT, MVP, "HP:0001250", "HP:0001903"}
+    # the candidates' features not given, and the broader findings whose branch holds one of them
+    assert asked and set(asked) <= {ECTOPIA_LENTIS, AORTIC_ROOT, MVP, "HP:0001250", "HP:0001903", AORTIC,
+                                    "HP:0001871"}
     gains = [q.expected_information_gain for q in d.next_questions]
     assert gains == sorted(gains, reverse=True) and gains[0] > 0.01
     by_id = {q.finding: q for q in d.next_questions}
@@ -77,6 +81,36 @@ def test_an_unknown_answer_changes_nothing_and_is_not_asked_again(rare: Diagnosi
     assert first not in [q.finding for q in after.next_questions]
     assert [(c.disease, c.probability) for c in after.candidates] == [(c.disease, c.probability)
                                                                       for c in before.candidates]
+
+
+def test_a_broader_finding_is_scored_through_the_hierarchy(rare: DiagnosisEngine) -> None:
+    marfan = str(to_iri(MARFAN))
+    features = rare.observability.features([marfan])[marfan]
+    closure = rare.observability.closure([marfan])[marfan]
+    iri = "http://purl.obolibrary.org/obo/{}".format
+    # one feature under "abnormal aortic morphology": its frequency; the root: any of the five (noisy-OR)
+    assert closure[iri("HP_0030962")] == pytest.approx(features[iri("HP_0002616")])
+    missed = 1.0
+    for p in features.values():
+        missed *= 1.0 - p
+    assert closure[iri("HP_0000118")] == pytest.approx(min(1.0 - missed, 0.99))
+    assert len(features) == 5 and closure[iri("HP_0000118")] > max(features.values())
+    assert all(f.startswith(iri("HP_")) for f in closure)  # ontology classes above the root are not findings
+
+    d = rare.diagnose(present(ARACHNODACTYLY, TALL))
+    gains = {q.finding: q.expected_information_gain for q in d.next_questions}
+    # the broader finding splits the candidates exactly as its one annotated feature does; the specific one first
+    assert gains[AORTIC] == pytest.approx(gains[AORTIC_ROOT])
+    order = [q.finding for q in d.next_questions]
+    assert order.index(AORTIC_ROOT) < order.index(AORTIC)
+    assert ROOT_TERM not in gains  # every candidate has some feature: the root separates nothing
+
+
+def test_nothing_under_an_unknown_answer_is_asked(rare: DiagnosisEngine) -> None:
+    d = rare.diagnose(present(ARACHNODACTYLY, TALL) + [Observation(AORTIC, Status.UNKNOWN)])
+    asked = [q.finding for q in d.next_questions]
+    assert AORTIC not in asked and AORTIC_ROOT not in asked
+    assert ECTOPIA_LENTIS in asked  # other branches are still asked
 
 
 def test_an_absent_finding_excludes_its_descendants_from_the_questions(rare: DiagnosisEngine) -> None:
