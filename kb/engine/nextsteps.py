@@ -167,28 +167,42 @@ class Observability:
         return {d: self._reach[d] for d in wanted}
 
 
-    def closure(self, diseases: Iterable[str]) -> dict[str, dict[str, float]]:
+    def closure(self, diseases: Iterable[str], unknown: frozenset[str] = frozenset()
+                ) -> dict[str, dict[str, float]]:
         """Disease IRI -> finding IRI -> P(f | d) through the hierarchy, for every finding of the knowledge base that
         is one of the disease's features or broader: the noisy-OR of its features that are f or more specific
         (scoring.any_of, as the ranking scores a present finding broader than the annotations). The interview asks
         about these: "abnormality of the lens" separates the candidates with a lens feature from the rest as well as
         their features do one by one, and whoever has ectopia lentis answers it. Cached per disease (the store is
-        read-only while open); a few hundred findings per disease."""
+        read-only while open); a few hundred findings per disease.
+
+        ``unknown``: findings answered UNKNOWN. Their branches cannot be told, so a disease's features under them
+        are left out: nothing under an unknown finding is worth asking, and a broader finding is worth what the
+        rest of its branch adds (after "abnormality of the oral cavity: unknown", "abnormality of the mouth" asks
+        about the lips and teeth only)."""
         wanted = list(diseases)
         missing = [d for d in sorted(set(wanted)) if d not in self._closure]
-        if missing:
-            known = self.finding_iris()
-            features = self.features(missing)
-            ancestors = self.retrieval.ancestors(sorted({f for d in missing for f in features[d]}))
-            for disease in missing:
-                under: dict[str, list[float]] = {}
-                for annotated, p in sorted(features[disease].items()):
-                    for finding in ancestors[annotated]:  # itself and its ancestors
-                        if finding in known:
-                            under.setdefault(finding, []).append(p)
-                self._closure[disease] = {f: min(scoring.any_of(under[f]), model.MAX_LIKELIHOOD)
-                                          for f in sorted(under)}
-        return {d: self._closure[d] for d in wanted}
+        features = self.features(sorted(set(wanted)))
+        ancestors = self.retrieval.ancestors(sorted({f for d in set(wanted) for f in features[d]}))
+        for disease in missing:
+            self._closure[disease] = self._closure_of(features[disease], ancestors)
+        if not unknown:
+            return {d: self._closure[d] for d in wanted}
+        found: dict[str, dict[str, float]] = {}
+        for disease in sorted(set(wanted)):
+            kept = {a: p for a, p in features[disease].items() if not (ancestors[a] & unknown)}
+            found[disease] = (self._closure[disease] if len(kept) == len(features[disease])
+                              else self._closure_of(kept, ancestors))
+        return {d: found[d] for d in wanted}
+
+    def _closure_of(self, features: dict[str, float], ancestors: dict[str, frozenset[str]]) -> dict[str, float]:
+        known = self.finding_iris()
+        under: dict[str, list[float]] = {}
+        for annotated, p in sorted(features.items()):
+            for finding in ancestors[annotated]:  # itself and its ancestors
+                if finding in known:
+                    under.setdefault(finding, []).append(p)
+        return {f: min(scoring.any_of(under[f]), model.MAX_LIKELIHOOD) for f in sorted(under)}
 
     def finding_iris(self) -> frozenset[str]:
         """IRIs of the findings the knowledge base holds (an ancestor may be an ontology class such as dxkb:Sign)."""

@@ -7,7 +7,8 @@ the step that would reveal it; answers come back as PRESENT, ABSENT or UNKNOWN.
   of a present finding), not implied ABSENT (a descendant of an absent one) and not under a finding answered
   UNKNOWN (it is not asked again, nor anything more specific in its branch: whoever could not say whether there is
   an abnormality of the lens cannot say whether there is ectopia lentis; that takes the examination that would
-  have answered both).
+  have answered both). A broader finding is then worth what the rest of its branch adds (Observability.closure
+  leaves the features under an unknown answer out).
 - Gain: the mutual information (bits) between the disease and the answer, taken as reliable (the ranking takes
   answers as given); P(f | d) through the hierarchy as the ranking scores a present finding: the noisy-OR of the
   disease's features that are f or more specific (a disease with five eye features shows "abnormality of the eye"
@@ -50,8 +51,9 @@ def next_questions(retrieval: Retrieval, observability: Observability, observati
     given = set(iri.values())
     present = {iri[o.finding] for o in observations if o.status is Status.PRESENT}
     absent = {iri[o.finding] for o in observations if o.status is Status.ABSENT}
+    unknown = frozenset(iri[o.finding] for o in observations if o.status is Status.UNKNOWN)
     pool, disease_iris, prior = pool_of(ranked)
-    features = observability.closure(disease_iris)
+    features = observability.closure(disease_iris, unknown)
     columns = columns_of([features[d] for d in disease_iris])
     given_ancestors = retrieval.ancestors(sorted(given))
     implied_present = set().union(*(given_ancestors[p] for p in present)) if present else set()
@@ -59,7 +61,6 @@ def next_questions(retrieval: Retrieval, observability: Observability, observati
     flag_findings = {f.present for f in flags}
     asked = sorted((set(columns) | flag_findings) - given - implied_present)
     ancestors = retrieval.ancestors(asked)
-    unknown = {iri[o.finding] for o in observations if o.status is Status.UNKNOWN}
     asked = [f for f in asked if not (ancestors[f] & absent) and not (ancestors[f] & unknown)]
     steps = indicated_steps(retrieval, observability, given, present | implied_present)
 

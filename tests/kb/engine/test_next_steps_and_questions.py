@@ -106,6 +106,22 @@ def test_a_broader_finding_is_scored_through_the_hierarchy(rare: DiagnosisEngine
     assert ROOT_TERM not in gains  # every candidate has some feature: the root separates nothing
 
 
+def test_a_broader_finding_is_worth_what_its_branch_adds_beyond_an_unknown_answer(rare: DiagnosisEngine) -> None:
+    lds = str(to_iri(LOEYS_DIETZ))  # low frequencies: the root's noisy-OR stays below the cap
+    iri = "http://purl.obolibrary.org/obo/{}".format
+    features = rare.observability.features([lds])[lds]
+    full = rare.observability.closure([lds])[lds]
+    hidden = rare.observability.closure([lds], frozenset({iri("HP_0030962")}))[lds]
+    assert iri("HP_0030962") not in hidden and iri("HP_0002616") not in hidden
+    missed = 1.0
+    for f, p in sorted(features.items()):
+        if f != iri("HP_0002616"):
+            missed *= 1.0 - p
+    assert hidden[iri("HP_0000118")] == pytest.approx(1.0 - missed) and 1.0 - missed < full[iri("HP_0000118")] < 0.99
+    # the cached closure without unknown answers is unchanged
+    assert iri("HP_0030962") in rare.observability.closure([lds])[lds]
+
+
 def test_nothing_under_an_unknown_answer_is_asked(rare: DiagnosisEngine) -> None:
     d = rare.diagnose(present(ARACHNODACTYLY, TALL) + [Observation(AORTIC, Status.UNKNOWN)])
     asked = [q.finding for q in d.next_questions]
