@@ -166,7 +166,6 @@ class Observability:
                 self._reach[disease] = reached
         return {d: self._reach[d] for d in wanted}
 
-
     def closure(self, diseases: Iterable[str], unknown: frozenset[str] = frozenset()
                 ) -> dict[str, dict[str, float]]:
         """Disease IRI -> finding IRI -> P(f | d) through the hierarchy, for every finding of the knowledge base that
