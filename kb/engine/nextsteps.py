@@ -181,6 +181,8 @@ class Observability:
         about the lips and teeth only)."""
         wanted = list(diseases)
         missing = [d for d in sorted(set(wanted)) if d not in self._closure]
+        if not missing and not unknown:  # the hot path of a diagnosis: every pool disease cached
+            return {d: self._closure[d] for d in wanted}
         features = self.features(sorted(set(wanted)))
         ancestors = self.retrieval.ancestors(sorted({f for d in set(wanted) for f in features[d]}))
         for disease in missing:
