@@ -91,6 +91,21 @@ def _number(value: object) -> float | None:
     return float(value) if value is not None else None  # type: ignore[arg-type]
 
 
+def unreported_features(features: Iterable[tuple[str, float | None]], ancestors: dict[str, frozenset[str]],
+                        adopted: Iterable[str] = ()) -> list[tuple[str, float | None]]:
+    """The features of one disease that the unreported-feature term counts: its own (not ``adopted`` from a copy),
+    and of those only the most specific ones (not an ancestor of another). A disease annotated with "Abnormality
+    of the lens" and "Ectopia lentis" has one feature stated at two levels, and a patient who does not mention it
+    did not leave two features unreported; likewise an entry's own and its copy's curation name one feature under
+    different terms. ``ancestors``: finding IRI -> itself and its ancestors, for every feature."""
+    skip = set(adopted)
+    rows = [(f, q) for f, q in features if f not in skip]
+    inner: set[str] = set()
+    for annotated in sorted({f for f, _ in rows}):
+        inner |= ancestors[annotated] - {annotated}
+    return [(f, q) for f, q in rows if f not in inner]
+
+
 def feature_terms(features: Iterable[tuple[str, float | None]]) -> Features:
     """ln(1 - rate x P(f|D)) for each feature of a disease (the best frequency when listed twice) and their sum."""
     terms: dict[str, float] = {}
@@ -118,6 +133,7 @@ class Retrieval:
         self._features: dict[str, Features] = {}
         self._replacements: dict[str, Replacement] | None = None
         self._duplicates: dict[str, str] | None = None
+        self._adopted: dict[str, frozenset[str]] | None = None
         self._scored: list[str] | None = None
         self._table: DiseaseTable | None = None
         self._pending: frozenset[str] | None = None
@@ -183,6 +199,18 @@ class Retrieval:
                 self._duplicates = {row["copy"]: row["primary"]
                                     for row in sparql.select(self.store, "disease_duplicates")}
             return self._duplicates
+
+    @property
+    def adopted(self) -> dict[str, frozenset[str]]:
+        """Disease IRI -> the finding IRIs it annotates only through its copy (queries/adopted_annotations.rq;
+        loaded once)."""
+        with self._lock:
+            if self._adopted is None:
+                found: dict[str, set[str]] = defaultdict(set)
+                for row in sparql.select(self.store, "adopted_annotations"):
+                    found[row["disease"]].add(row["annotated"])
+                self._adopted = {d: frozenset(found[d]) for d in sorted(found)}
+            return self._adopted
 
     @property
     def scored_diseases(self) -> list[str]:
@@ -328,8 +356,11 @@ class Retrieval:
             for disease, negated, frequency in rows:
                 if not negated:
                     by_disease[disease].append((annotated, frequency))
+        ancestors = self.ancestors(sorted(self._annotations_cache))
+        adopted = self.adopted
         for disease, features in by_disease.items():
-            self._features[disease] = feature_terms(features)
+            self._features[disease] = feature_terms(unreported_features(features, ancestors,
+                                                                        adopted.get(disease, ())))
         if freeze:
             gc.freeze()
         return sum(len(rows) for rows in list(self._annotations_cache.values()))  # a copy: requests may add keys
@@ -355,8 +386,11 @@ class Retrieval:
             for row in sparql.select(self.store, "disease_annotations",
                                      values={("disease",): [(URIRef(d),) for d in chunk]}):
                 found[row["disease"]].append((row["annotated"], _number(row["frequency"])))
+            ancestors = self.ancestors(sorted({f for rows in found.values() for f, _ in rows}))
+            adopted = self.adopted
             for disease, rows in found.items():
-                features[disease] = feature_terms(sorted(rows, key=lambda r: r[0]))  # one atomic store per key
+                kept = unreported_features(sorted(rows, key=lambda r: r[0]), ancestors, adopted.get(disease, ()))
+                features[disease] = feature_terms(kept)  # one atomic store per key
         return features
 
     def matches(self, findings: Iterable[str], diseases: Iterable[str] | None = None) -> Grouped:
