@@ -10,13 +10,14 @@ import pytest
 
 from dxkb.kb.engine import model
 from dxkb.kb.engine.diagnosis import DiagnosisEngine
-from dxkb.kb.engine.types import Candidate, Observation, Status
+from dxkb.kb.engine.types import Candidate, Observation, Patient, Setting, Status
 from dxkb.kb.errors import InputError
 from tests.support.small_hpo import small_hpo_engine
 
 P, A = Status.PRESENT, Status.ABSENT
 EYE, LENS, RASH, FATIGUE, WEIGHT_LOSS = "HP:0000478", "HP:0001083", "HP:0000988", "HP:0012378", "HP:0001824"
 SYNDROME_A, SYNDROME_B, SYNDROME_C, COPY_OF_A = "OMIM:100001", "OMIM:100002", "OMIM:100003", "ORPHA:1"
+SYNDROME_D = "OMIM:100004"
 
 EXTRA_TERMS = """
 [Term]
@@ -36,6 +37,9 @@ ROWS = [
     (SYNDROME_B, "Syndrome B", "", FATIGUE, "PMID:2", "PCS", "", "1/2", "P"),
     (SYNDROME_C, "Syndrome C", "", WEIGHT_LOSS, "PMID:3", "PCS", "", "17%", "P"),
     (COPY_OF_A, "Syndrome A", "", LENS, "ORPHA:1", "TAS", "", "HP:0040281", "P"),
+    (COPY_OF_A, "Syndrome A", "", WEIGHT_LOSS, "ORPHA:1", "TAS", "", "HP:0040282", "P"),  # only Orphanet has it
+    (SYNDROME_D, "Syndrome D", "", EYE, "PMID:4", "PCS", "", "HP:0040281", "P"),  # one feature at two levels
+    (SYNDROME_D, "Syndrome D", "", LENS, "PMID:4", "PCS", "", "1/2", "P"),
 ]
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> DiagnosisEngine:
@@ -92,6 +96,48 @@ def test_every_disease_is_ranked_even_when_no_finding_reaches_it(engine: Diagnos
 
 def test_an_orpha_copy_of_an_omim_disease_is_not_ranked_twice(engine: DiagnosisEngine) -> None:
     assert COPY_OF_A not in ranked(engine, [LENS])
+
+
+def test_an_omim_entry_adopts_the_features_only_its_orpha_copy_annotates(engine: DiagnosisEngine) -> None:
+    # Orphanet lists weight loss (frequent, 30-79 %: 0.545) for Syndrome A, OMIM does not: A explains it
+    def shown(findings: list[str]) -> dict[str, Candidate]:
+        rare = Patient(setting=Setting.RARE_DISEASE)  # weight loss is also a complaint of the curated modules
+        return {c.disease: c for c in engine.diagnose([Observation(f, P) for f in findings], limit=10,
+                                                      patient=rare).candidates}
+
+    by_id = shown([WEIGHT_LOSS])
+    evidence = {e.finding: e for e in by_id[SYNDROME_A].supporting}
+    assert evidence[WEIGHT_LOSS].likelihood == pytest.approx(0.545)
+    assert by_id[SYNDROME_A].rank < by_id[SYNDROME_B].rank
+    # where both annotate a term, OMIM's own frequency stands (ectopia lentis 1/1 shrunk to 2/3, not Orphanet's 0.895)
+    lens = {e.finding: e for e in shown([LENS])[SYNDROME_A].supporting}[LENS]
+    assert lens.likelihood == pytest.approx(2 / 3, rel=1e-5)
+
+
+def test_the_unreported_term_counts_own_most_specific_features_only(engine: DiagnosisEngine) -> None:
+    from dxkb.kb.vocab import to_iri
+    a, d = str(to_iri(SYNDROME_A)), str(to_iri(SYNDROME_D))
+    terms = engine.retrieval.features([a, d])
+    # A: its own lens and rash, not the adopted weight loss (two curations name overlapping features)
+    assert sorted(terms[a][1]) == sorted(str(to_iri(f)) for f in (LENS, RASH))
+    # D: ectopia lentis and "abnormality of the eye" are one feature at two levels: only the specific one counts
+    assert list(terms[d][1]) == [str(to_iri(LENS))]
+    assert terms[d][0] == pytest.approx(math.log(1 - model.UNREPORTED_RATE * 0.5))
+    # so a patient with weight loss only: D carries one unreported feature, not two
+    from dxkb.kb.engine import scoring
+    background = scoring.background_rate(engine.retrieval.share(str(to_iri(WEIGHT_LOSS))))
+    assert ranked(engine, [WEIGHT_LOSS])[SYNDROME_D].score == pytest.approx(
+        math.log(model.DEFAULT_PRIOR) + math.log(background) + math.log(1 - model.UNREPORTED_RATE * 0.5), rel=1e-9)
+
+
+def test_unreported_features_drop_ancestors_and_adopted_terms() -> None:
+    from dxkb.kb.engine.retrieval import unreported_features
+    ancestors = {"lens": frozenset({"lens", "eye", "root"}), "eye": frozenset({"eye", "root"}),
+                 "rash": frozenset({"rash", "skin", "root"}), "skin": frozenset({"skin", "root"})}
+    rows = [("eye", 0.9), ("lens", 0.5), ("rash", None), ("skin", 0.2)]
+    assert unreported_features(rows, ancestors) == [("lens", 0.5), ("rash", None)]
+    assert unreported_features(rows, ancestors, adopted={"rash"}) == [("lens", 0.5), ("skin", 0.2)]
+    assert unreported_features([("eye", 0.9)], ancestors) == [("eye", 0.9)]
 
 
 def test_implied_findings_neither_add_nor_remove_evidence(engine: DiagnosisEngine) -> None:

@@ -522,3 +522,24 @@ def test_orpha_entry_with_the_name_of_one_omim_entry_is_a_duplicate(tmp_path: Pa
     assert ask(graph, f"{orpha} dxkb:duplicateOf {omim} ; oboInOwl:hasDbXref 'OMIM:154700' . "
                       f"{omim} oboInOwl:hasDbXref 'ORPHA:558'")
     assert values(graph, "SELECT ?c WHERE { ?c dxkb:duplicateOf ?p }") == ["http://www.orpha.net/ORDO/Orphanet_558"]
+
+
+def test_an_omim_entry_adopts_what_only_its_orpha_copy_annotates(tmp_path: Path) -> None:
+    rows = [("OMIM:154700", "Marfan syndrome", "", "HP:0000988", "PMID:1", "PCS", "", "1/2", "P"),
+            ("ORPHA:558", "MARFAN SYNDROME", "", "HP:0000988", "ORPHA:558", "TAS", "", "HP:0040281", "P"),
+            ("ORPHA:558", "MARFAN SYNDROME", "", "HP:0012378", "ORPHA:558", "TAS", "", "HP:0040282", "P"),
+            ("ORPHA:999", "Another disease", "", "HP:0001824", "ORPHA:999", "TAS", "", "", "P")]
+    obo, hpoa = write_inputs(tmp_path, hpoa=hpoa_text(rows))
+    import_hpo(tmp_path / "out.nt", obo=obo, hpoa=hpoa)
+    graph = ox.Store()
+    graph.bulk_load(path=str(tmp_path / "out.nt"), format=ox.RdfFormat.N_TRIPLES)
+    orpha = ox.NamedNode("http://www.orpha.net/ORDO/Orphanet_558")
+    adopted = association(graph, "OMIM_154700", "0012378")  # only Orphanet lists it: taken over, frequency too
+    assert adopted["adoptedFrom"] == [orpha] and adopted["negated"][0].value == "false"
+    assert frequency(graph, "OMIM_154700", "0012378") == pytest.approx(0.545)
+    assert orpha in adopted["source"]  # still cites where it came from
+    assert "adoptedFrom" not in association(graph, "OMIM_154700", "0000988")  # both have it: OMIM's own stands
+    assert frequency(graph, "OMIM_154700", "0000988") == pytest.approx(0.5)
+    assert values(graph, "SELECT ?d WHERE { ?a dxkb:adoptedFrom ?c ; dxkb:disease ?d }") == ["https://omim.org/entry/154700"]
+    # the copy keeps its own annotations (the store holds phenotype.hpoa as it is, plus the adopted ones)
+    assert frequency(graph, "ORPHA_558", "0012378") == pytest.approx(0.545)
