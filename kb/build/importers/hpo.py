@@ -383,6 +383,8 @@ class Annotations:
     dropped_negatives: int = 0
     unknown_terms: int = 0
     duplicates: dict[str, str] = field(default_factory=dict)  # ORPHA/DECIPHER disease IRI -> the OMIM one
+    #: (OMIM disease IRI, HP id) of a positive pair stating no frequency -> (copy IRI, the copy's pair stating one)
+    copy_frequencies: dict[tuple[str, str], tuple[str, "Pair"]] = field(default_factory=dict)
 
 
 def _name_key(name: str) -> str:
@@ -493,13 +495,32 @@ def read_annotations(path: Path, ontology: Ontology) -> Annotations:
     annotations = Annotations(version=_DATE.search(version).group(0) if _DATE.search(version) else version,
                               diseases=diseases, pairs=pairs, unknown_terms=unknown_terms,
                               duplicates=duplicates(diseases))
-    for pair in pairs.values():
+    annotations.copy_frequencies = copy_frequencies(annotations)
+    for key, pair in pairs.items():
         if pair.positive:
             annotations.dropped_negatives += pair.negative
-            annotations.defaulted += pair.value() is None
+            annotations.defaulted += pair.value() is None and key not in annotations.copy_frequencies
         else:
             annotations.negated += 1
     return annotations
+
+
+def copy_frequencies(annotations: Annotations) -> dict[tuple[str, str], tuple[str, Pair]]:
+    """For each feature of an OMIM entry that states no frequency (the default 0.5 would apply) and that a copy
+    of the entry (:func:`duplicates`, the first by IRI) annotates with a stated one (Orphanet's frequency classes,
+    or n of m): the copy and its pair. A frequency stated for the disease is data, the default is a placeholder;
+    OMIM's clinical synopses rarely state frequencies, Orphanet's annotations always do."""
+    by_copy: dict[str, list[tuple[str, Pair]]] = {}
+    for (disease, term), pair in annotations.pairs.items():
+        if disease in annotations.duplicates and pair.positive and pair.value() is not None:
+            by_copy.setdefault(disease, []).append((term, pair))
+    found: dict[tuple[str, str], tuple[str, Pair]] = {}
+    for copy, primary in sorted(annotations.duplicates.items()):
+        for term, pair in sorted(by_copy.get(copy, ()), key=lambda item: item[0]):
+            own = annotations.pairs.get((primary, term))
+            if own is not None and own.positive and own.value() is None and (primary, term) not in found:
+                found[(primary, term)] = (copy, pair)
+    return found
 
 
 def _header(path: Path, number: int, line: str) -> tuple[dict[str, int], int]:
@@ -667,7 +688,9 @@ def _write_associations(out: NTriplesWriter, annotations: Annotations) -> None:
     adopted = out.iri(_DXKB + "adoptedFrom")
     rows = [(disease, term, pair, None) for (disease, term), pair in annotations.pairs.items()]
     rows += adopted_pairs(annotations)
+    frequency_from = out.iri(_DXKB + "frequencyFrom")
     for disease, term, pair, copy in rows:
+        stated_by = annotations.copy_frequencies.get((disease, term)) if copy is None else None
         prefix, _, local = annotations.diseases[disease][0].partition(":")
         node = out.fresh_iri(f"{ASSOCIATION_BASE}{prefix.upper()}_{local}/HP_{term[3:]}")
         out.line(node, rdf_type, association)
@@ -677,17 +700,21 @@ def _write_associations(out: NTriplesWriter, annotations: Annotations) -> None:
             out.line(node, adopted, out.iri(copy))
         if pair.positive:
             out.line(node, p["negated"], false)
-            stated = pair.value()
+            stated_pair = pair
+            if stated_by is not None:  # this entry states none: its copy's stated frequency, said so
+                out.line(node, frequency_from, out.iri(stated_by[0]))
+                stated_pair = stated_by[1]
+            stated = stated_pair.value()
             value = DEFAULT_FREQUENCY if stated is None else stated
             text = decimals.get(value)
             if text is None:
                 text = decimals[value] = out.literal(decimal(value), _XSD + "decimal")
             out.line(node, p["frequency"], text)
-            if pair.count_m:  # the raw counts stay data: the shrinkage is a model choice, the counts are not
-                out.line(node, p["frequencyNumerator"], out.literal(str(pair.count_n), _XSD + "integer"))
-                out.line(node, p["frequencyDenominator"], out.literal(str(pair.count_m), _XSD + "integer"))
-            elif pair.frequency_term:
-                out.line(node, p["frequencyTerm"], out.iri(_hp_iri(pair.frequency_term)))
+            if stated_pair.count_m:  # the raw counts stay data: the shrinkage is a model choice, the counts are not
+                out.line(node, p["frequencyNumerator"], out.literal(str(stated_pair.count_n), _XSD + "integer"))
+                out.line(node, p["frequencyDenominator"], out.literal(str(stated_pair.count_m), _XSD + "integer"))
+            elif stated_pair.frequency_term:
+                out.line(node, p["frequencyTerm"], out.iri(_hp_iri(stated_pair.frequency_term)))
             for onset in dict.fromkeys(pair.onsets or ()):
                 out.line(node, p["onset"], out.iri(_hp_iri(onset)))
             sources, evidence = pair.sources, pair.evidence

@@ -528,12 +528,21 @@ def test_an_omim_entry_adopts_what_only_its_orpha_copy_annotates(tmp_path: Path)
     rows = [("OMIM:154700", "Marfan syndrome", "", "HP:0000988", "PMID:1", "PCS", "", "1/2", "P"),
             ("ORPHA:558", "MARFAN SYNDROME", "", "HP:0000988", "ORPHA:558", "TAS", "", "HP:0040281", "P"),
             ("ORPHA:558", "MARFAN SYNDROME", "", "HP:0012378", "ORPHA:558", "TAS", "", "HP:0040282", "P"),
-            ("ORPHA:999", "Another disease", "", "HP:0001824", "ORPHA:999", "TAS", "", "", "P")]
+            ("ORPHA:999", "Another disease", "", "HP:0001824", "ORPHA:999", "TAS", "", "", "P"),
+            ("OMIM:154700", "Marfan syndrome", "", "HP:0001824", "PMID:1", "PCS", "", "", "P"),  # no frequency
+            ("ORPHA:558", "MARFAN SYNDROME", "", "HP:0001824", "ORPHA:558", "TAS", "", "HP:0040283", "P")]
     obo, hpoa = write_inputs(tmp_path, hpoa=hpoa_text(rows))
-    import_hpo(tmp_path / "out.nt", obo=obo, hpoa=hpoa)
+    summary = import_hpo(tmp_path / "out.nt", obo=obo, hpoa=hpoa)
     graph = ox.Store()
     graph.bulk_load(path=str(tmp_path / "out.nt"), format=ox.RdfFormat.N_TRIPLES)
     orpha = ox.NamedNode("http://www.orpha.net/ORDO/Orphanet_558")
+    # OMIM states no frequency of weight loss, Orphanet does (occasional, 5-29 %): its frequency, and from where
+    filled = association(graph, "OMIM_154700", "0001824")
+    assert filled["frequencyFrom"] == [orpha] and "adoptedFrom" not in filled
+    assert frequency(graph, "OMIM_154700", "0001824") == pytest.approx(0.17)
+    assert filled["frequencyTerm"] == [ox.NamedNode("http://purl.obolibrary.org/obo/HP_0040283")]
+    assert "frequencyFrom" not in association(graph, "OMIM_154700", "0000988")  # 1/2 is stated: OMIM's stands
+    assert "1 with the default frequency" in summary  # ORPHA:999's weight loss only: the filled one is not
     adopted = association(graph, "OMIM_154700", "0012378")  # only Orphanet lists it: taken over, frequency too
     assert adopted["adoptedFrom"] == [orpha] and adopted["negated"][0].value == "false"
     assert frequency(graph, "OMIM_154700", "0012378") == pytest.approx(0.545)
