@@ -166,3 +166,22 @@ def test_information_gain_of_a_step_is_the_mutual_information() -> None:
     prior = [0.5, 0.3, 0.2]
     dense = nextsteps.information_gain(prior, [[0.9], [0.02], [0.02]])
     assert nextsteps.single_gain(prior, {0: 0.9}) == pytest.approx(dense)
+
+
+def test_the_gain_weighs_candidates_by_the_model_posterior_not_the_calibrated_probability() -> None:
+    import math
+
+    from dxkb.kb.engine.types import Candidate
+
+    def candidate(disease: str, probability: float, score: float) -> Candidate:
+        return Candidate(disease, disease, probability, 1, 1e-6, True, None, None, score=score)
+
+    # calibrated probabilities 0.6 / 0.3 / 0.1 (the leader's is what the calibration fits), model odds 1 : e^-1 : e^-3
+    ranked = [candidate("OMIM:1", 0.6, -10.0), candidate("OMIM:2", 0.3, -11.0), candidate("OMIM:3", 0.1, -13.0)]
+    _pool, iris, prior = nextsteps.pool_of(ranked)
+    total = 1 + math.exp(-1) + math.exp(-3)
+    assert prior == pytest.approx([1 / total, math.exp(-1) / total, math.exp(-3) / total])
+    assert iris == [str(to_iri(c.disease)) for c in ranked]
+    # a candidate without a finite score (none is ranked so today) falls back to the probabilities
+    fallback = nextsteps.pool_of([candidate("OMIM:1", 0.6, -math.inf), candidate("OMIM:2", 0.2, -11.0)])[2]
+    assert fallback == pytest.approx([0.75, 0.25])
