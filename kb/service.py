@@ -197,29 +197,34 @@ class KnowledgeBase:
 
     # ------------------------------------------------------------------ diagnosis
     def diagnose(self, observations: Iterable[Observation], limit: int = 10,
-                 patient: Patient | None = None, evidence: bool = True) -> Diagnosis:
+                 patient: Patient | None = None, evidence: bool = True, questions: bool = True) -> Diagnosis:
         """The engine's diagnosis, cached (bounded by size) by the canonical observation set (IDs normalised,
         de-duplicated, sorted) and the patient context (age, sex: the triage may depend on them), so that the same
         findings in another order or spelling hit the cache. Bad input raises InputError. ``evidence``: with the
-        candidates' evidence (DiagnosisEngine.diagnose); a diagnosis with it also answers a request without."""
+        candidates' evidence, ``questions``: with the next questions (DiagnosisEngine.diagnose); a diagnosis with
+        a part also answers a request without it."""
         checked, warnings = self.engine.checked(observations)
         check_deadline()
         context = patient_context.check(patient)
         key = (tuple(checked), limit, context)
-        diagnosis = self.diagnose_cache.get((*key, True))
-        if diagnosis is None and not evidence:
-            diagnosis = self.diagnose_cache.get((*key, False))
+        diagnosis = None
+        for parts in dict.fromkeys([(True, True), (evidence, True), (True, questions), (evidence, questions)]):
+            diagnosis = self.diagnose_cache.get((*key, *parts))
+            if diagnosis is not None:
+                break
         if diagnosis is None:
-            diagnosis = self._diagnose_canonical(tuple(checked), limit, context, evidence)
-            self.diagnose_cache.put((*key, evidence), diagnosis)
+            diagnosis = self._diagnose_canonical(tuple(checked), limit, context, evidence, questions)
+            self.diagnose_cache.put((*key, evidence, questions), diagnosis)
         if not warnings:
             return diagnosis
         # the cache is keyed by the canonical findings; what the user's spelling changed is this request's own
         return replace(diagnosis, warnings=sorted(set(warnings) | set(diagnosis.warnings)))
 
     def _diagnose_canonical(self, observations: tuple[Observation, ...], limit: int,
-                            patient: Patient | None = None, evidence: bool = True) -> Diagnosis:
-        return self.engine.diagnose(observations, limit=limit, patient=patient, evidence=evidence)
+                            patient: Patient | None = None, evidence: bool = True, questions: bool = True
+                            ) -> Diagnosis:
+        return self.engine.diagnose(observations, limit=limit, patient=patient, evidence=evidence,
+                                    questions=questions)
 
     # ------------------------------------------------------------------ standard formats in and out
     def diagnose_phenopacket(self, text: str | bytes, limit: int = 10, setting: Setting | None = None) -> Diagnosis:

@@ -58,6 +58,8 @@ def _lookup(index: LabelIndex, what: str, given: str) -> str:
 
 #: The Candidate fields whose values the engine computes only when a query selects them (DiagnosisEngine.diagnose).
 EVIDENCE_FIELDS = frozenset({"supporting", "opposing"})
+#: The fields that need the interview's next questions (the explanation says why none is asked).
+QUESTION_FIELDS = frozenset({"nextQuestions", "explanation"})
 
 
 def selects(selections: Iterable[Any], names: frozenset[str]) -> bool:
@@ -69,7 +71,8 @@ def selects(selections: Iterable[Any], names: frozenset[str]) -> bool:
     return False
 
 
-def _diagnose(kb: KnowledgeBase, data: t.DiagnoseInput, evidence: bool = True) -> t.Diagnosis:
+def _diagnose(kb: KnowledgeBase, data: t.DiagnoseInput, evidence: bool = True, questions: bool = True
+              ) -> t.Diagnosis:
     limit = 10 if data.limit is None else data.limit
     if not 1 <= limit <= MAX_LIMIT:
         raise BadUserInput(f"limit must be between 1 and {MAX_LIMIT}, got {limit}", argument="input.limit")
@@ -80,7 +83,7 @@ def _diagnose(kb: KnowledgeBase, data: t.DiagnoseInput, evidence: bool = True) -
         _check_id_length(f.id, f"input.findings[{position}].id")
     observations = [Observation(f.id, Status(f.status.value)) for f in data.findings]
     return convert.diagnosis(kb, kb.diagnose(observations, limit=limit, patient=_patient(data.patient),
-                                             evidence=evidence))
+                                             evidence=evidence, questions=questions))
 
 
 #: The longest phenopacket or FHIR bundle accepted (characters of JSON); the request body is at most 1 MB anyway.
@@ -173,7 +176,8 @@ class Query:
                                   "finding IDs give BAD_USER_INPUT with suggestions.")
     async def diagnose(self, info: Info, input: t.DiagnoseInput) -> t.Diagnosis:
         return await info.context.run(_diagnose, info.context.kb, input,
-                                      selects(info.selected_fields, EVIDENCE_FIELDS))
+                                      selects(info.selected_fields, EVIDENCE_FIELDS),
+                                      selects(info.selected_fields, QUESTION_FIELDS))
 
     @strawberry.field(description="`diagnose` for a GA4GH Phenopacket v2 (its JSON as a string): its observed and "
                                   "excluded phenotypicFeatures, the age of subject.timeAtLastEncounter and "

@@ -13,9 +13,10 @@ from typing import Iterable
 
 import numpy as np
 
-from dxkb.kb.engine import advice, calibration, model, nextsteps, questions, scoring
+from dxkb.kb.engine import advice, calibration, model, nextsteps, scoring
 from dxkb.kb.engine import patient as context
 from dxkb.kb.engine import triage
+from dxkb.kb.engine.questions import next_questions as questions_of
 from dxkb.kb.engine.catalog import LabelIndex
 from dxkb.kb.engine.categories import CauseCategories
 from dxkb.kb.engine.openworld import OpenWorld
@@ -169,10 +170,12 @@ class DiagnosisEngine:
 
     # ------------------------------------------------------------------ the pipeline
     def diagnose(self, observations: Iterable[Observation], limit: int = 10,
-                 patient: Patient | None = None, evidence: bool = True) -> Diagnosis:
+                 patient: Patient | None = None, evidence: bool = True, questions: bool = True) -> Diagnosis:
         """``evidence``: fill in each shown candidate's supporting and opposing evidence (with cited sources);
         a door whose client does not ask for it (a GraphQL query without those fields) saves about a quarter of
-        the work. Nothing else depends on it."""
+        the work. Nothing else depends on it. ``questions``: the interview's next questions and, when there are
+        none, the stop reason in the explanation (about half of a real case's diagnosis); without them
+        ``next_questions`` is empty and the explanation lacks that sentence, nothing else differs."""
         if limit < 1:
             raise InputError(f"limit must be at least 1, got {limit}")
         patient = context.check(patient)
@@ -212,7 +215,8 @@ class DiagnosisEngine:
             triage.fired(self.triage_rules.rules, ancestors, patient), flags, steps, coverage, unanswered,
             {q: self.retrieval.label(str(to_iri(q))) for q in unanswered})
         steps = advice.offered(steps, level)
-        asked, stop = questions.next_questions(self.retrieval, self.observability, obs, ranked)
+        asked, stop = (questions_of(self.retrieval, self.observability, obs, ranked) if questions
+                       else ([], None))
         if stop:
             explanation = f"{explanation} {stop}"
         if context.rare_disease(patient):

@@ -24,11 +24,11 @@ class SlowKnowledgeBase(KnowledgeBase):
         self.lock = threading.Lock()
         self.waiting = 0
 
-    def diagnose(self, observations, limit=10, patient=None, evidence=True):  # type: ignore[override]
+    def diagnose(self, observations, limit=10, patient=None, evidence=True, questions=True):  # type: ignore[override]
         with self.lock:
             self.waiting += 1
         self.release.wait(timeout=60)
-        return super().diagnose(observations, limit, patient, evidence)
+        return super().diagnose(observations, limit, patient, evidence, questions)
 
 
 async def _post(app, queries: list[dict]) -> list[httpx.Response]:

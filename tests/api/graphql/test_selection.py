@@ -1,7 +1,8 @@
 """`diagnose` computes the candidates' evidence only when the query selects it (api/graphql/resolvers.py
 EVIDENCE_FIELDS): a query without `supporting`/`opposing` gets the same ranking, and one that selects them - as a
 field, through a named fragment or an inline fragment - always gets them, even after the same findings were
-diagnosed without evidence (the service caches the two apart). On the real server with the curated store."""
+diagnosed without evidence (the service caches the two apart). Likewise the next questions (QUESTION_FIELDS). On
+the real server with the curated store."""
 
 from __future__ import annotations
 
@@ -40,3 +41,17 @@ def test_evidence_is_computed_exactly_when_selected(gql: GraphQLClient, form: st
     leukemia = next(c for c in full["candidates"] if c["disease"]["id"] == LEUKEMIA)
     assert {e["finding"]["id"] for e in leukemia["supporting"]} == {RASH, *RED_FLAGS}
     assert all(e["source"] for e in leukemia["supporting"])
+
+
+QUESTIONS = """query($f: [FindingInput!]!, $n: Int) { diagnose(input: {findings: $f, limit: $n}) {
+  recommendation candidates { rank probability disease { id } } nextQuestions { finding { id } } } }"""
+
+
+def test_next_questions_are_computed_when_selected_even_after_a_diagnosis_without_them(gql: GraphQLClient) -> None:
+    # a rash alone: the interview asks the source document's red flags; a query without nextQuestions and
+    # explanation skips the interview, and the service does not answer a later query that selects them from it
+    rash = [{"id": RASH, "status": "PRESENT"}]
+    plain = gql.data(PLAIN, {"f": rash, "n": 9})["diagnose"]
+    asked = gql.data(QUESTIONS, {"f": rash, "n": 9})["diagnose"]
+    assert ranking(asked) == ranking(plain) and asked["recommendation"] == plain["recommendation"]
+    assert {q["finding"]["id"] for q in asked["nextQuestions"]} >= set(RED_FLAGS)

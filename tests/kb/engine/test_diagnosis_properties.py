@@ -110,6 +110,22 @@ def test_a_diagnosis_without_evidence_differs_only_in_the_evidence(engine: Diagn
 
 @given(mapping=observation_sets)
 @common
+def test_a_diagnosis_without_questions_differs_only_in_the_questions(engine: DiagnosisEngine, mapping) -> None:
+    obs = _observations(mapping)
+    full = engine.diagnose(obs, limit=20)
+    bare = engine.diagnose(obs, limit=20, questions=False)
+    assert bare.next_questions == []
+    # the only other difference: the stop reason, when no question is worth asking
+    assert full.explanation == bare.explanation or (not full.next_questions and
+                                                    full.explanation.startswith(bare.explanation + " No question"))
+    assert [(c.disease, c.probability, c.rank, len(c.supporting)) for c in full.candidates] == \
+        [(c.disease, c.probability, c.rank, len(c.supporting)) for c in bare.candidates]
+    assert (full.recommendation, full.triage, full.next_steps, full.red_flags, full.warnings) == \
+        (bare.recommendation, bare.triage, bare.next_steps, bare.red_flags, bare.warnings)
+
+
+@given(mapping=observation_sets)
+@common
 def test_the_ranking_arrays_are_the_ranked_candidates(engine: DiagnosisEngine, mapping) -> None:
     obs = _observations(mapping)
     candidates = engine.rank(obs)
