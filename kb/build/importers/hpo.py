@@ -510,13 +510,12 @@ def copy_frequencies(annotations: Annotations) -> dict[tuple[str, str], tuple[st
     of the entry (:func:`duplicates`, the first by IRI) annotates with a stated one (Orphanet's frequency classes,
     or n of m): the copy and its pair. A frequency stated for the disease is data, the default is a placeholder;
     OMIM's clinical synopses rarely state frequencies, Orphanet's annotations always do."""
-    by_copy: dict[str, list[tuple[str, Pair]]] = {}
-    for (disease, term), pair in annotations.pairs.items():
-        if disease in annotations.duplicates and pair.positive and pair.value() is not None:
-            by_copy.setdefault(disease, []).append((term, pair))
+    by_copy = _copy_pairs(annotations)
     found: dict[tuple[str, str], tuple[str, Pair]] = {}
     for copy, primary in sorted(annotations.duplicates.items()):
-        for term, pair in sorted(by_copy.get(copy, ()), key=lambda item: item[0]):
+        for term, pair in by_copy.get(copy, ()):
+            if not pair.positive or pair.value() is None:
+                continue
             own = annotations.pairs.get((primary, term))
             if own is not None and own.positive and own.value() is None and (primary, term) not in found:
                 found[(primary, term)] = (copy, pair)
@@ -652,6 +651,15 @@ def _write_diseases(out: NTriplesWriter, annotations: Annotations) -> None:
         out.triple(primary, _OBOINOWL + "hasDbXref", out.literal(annotations.diseases[copy][0]))
 
 
+def _copy_pairs(annotations: Annotations) -> dict[str, list[tuple[str, Pair]]]:
+    """Copy IRI (:func:`duplicates`) -> its (HP id, pair) rows, sorted by term."""
+    by_copy: dict[str, list[tuple[str, Pair]]] = {}
+    for (disease, term), pair in annotations.pairs.items():
+        if disease in annotations.duplicates:
+            by_copy.setdefault(disease, []).append((term, pair))
+    return {copy: sorted(rows, key=lambda item: item[0]) for copy, rows in by_copy.items()}
+
+
 def adopted_pairs(annotations: Annotations) -> list[tuple[str, str, Pair, str]]:
     """(OMIM disease IRI, HP id, pair, copy IRI) for each term that a copy of the disease (an ORPHA or DECIPHER
     entry of the same name, :func:`duplicates`) annotates and the OMIM entry does not (from the first copy by IRI). The engine ranks the OMIM entry only, so
@@ -661,14 +669,11 @@ def adopted_pairs(annotations: Annotations) -> list[tuple[str, str, Pair, str]]:
     phenopacket-store (bench/real_cases) this raised top-1 of the independent cases (whose publication is not a
     source of the disease's annotations) from 0.332 to 0.367 and their top-10 from 0.619 to 0.637 (0.370 / 0.633
     with the unreported term over own, most specific features: kb/engine/retrieval.unreported_features)."""
-    by_copy: dict[str, list[tuple[str, Pair]]] = {}
-    for (disease, term), pair in annotations.pairs.items():
-        if disease in annotations.duplicates:
-            by_copy.setdefault(disease, []).append((term, pair))
+    by_copy = _copy_pairs(annotations)
     found = []
     taken: set[tuple[str, str]] = set()
     for copy, primary in sorted(annotations.duplicates.items()):
-        for term, pair in sorted(by_copy.get(copy, ()), key=lambda item: item[0]):
+        for term, pair in by_copy.get(copy, ()):
             if (primary, term) not in annotations.pairs and (primary, term) not in taken:
                 taken.add((primary, term))
                 found.append((primary, term, pair, copy))
