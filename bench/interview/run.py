@@ -27,6 +27,10 @@ Protocol (issue 13)
      it, ties by summed frequency, then ID) that is not yet known (given, implied present or implied absent).
 5. Report top-1, top-10 and MRR of the true disease among the OMIM candidates (pessimistic ties) at the start and
    after each round, for both halves, and how the answers came back (PRESENT/ABSENT/UNKNOWN).
+6. A reference, not a policy: the **ceiling**, the rank after ``--questions`` more of the case's own observed
+   features (drawn with a seed per case from those not in the start) added as PRESENT: what the interview would
+   reach if every question were answered PRESENT with a finding the case has. It says how much of the gap is the
+   answers (UNKNOWN: the case does not mention the finding) rather than the ranking.
 """
 
 from __future__ import annotations
@@ -156,6 +160,10 @@ def run_case(case: Case, interview: Interview, start: int, rounds: int, seed: in
             obs, ranked = interview.state(answers)
             ranks.append(interview.rank_of(ranked, case.disease))
         result[policy] = {"ranks": ranks, "asked": asked}
+    rest = sorted(set(present) - set(first))
+    more = random.Random(f"{seed}:{case.id}:ceiling").sample(rest, min(rounds, len(rest)))
+    _obs, ranked = interview.state({f: "PRESENT" for f in first + more})
+    result["ceiling"] = interview.rank_of(ranked, case.disease)
     return result
 
 
@@ -171,6 +179,7 @@ def report(results: list[dict], rounds: int) -> dict:
             d, b = block["dxkb"], block["baseline"]
             block["top10_gain"] = round(d[-1]["top10"] - d[0]["top10"], 4)
             block["top10_over_baseline"] = round(d[-1]["top10"] - b[-1]["top10"], 4)
+            block["ceiling"] = summary([r["ceiling"] for r in chosen])
         out[name] = block
     return out
 
@@ -186,7 +195,8 @@ def table(blocks: dict, rounds: int) -> str:
         if "top10_gain" in block:
             lines.append(f"  {name}: top-10 after {rounds} questions {block['top10_gain']:+.3f} over the start, "
                          f"{block['top10_over_baseline']:+.3f} over the baseline; answers dxkb "
-                         f"{block['dxkb_answers']}, baseline {block['baseline_answers']}")
+                         f"{block['dxkb_answers']}, baseline {block['baseline_answers']}; ceiling "
+                         f"({rounds} of the case's own findings PRESENT) top-10 {block['ceiling']['top10']:.3f}")
     return "\n".join(lines)
 
 
