@@ -31,6 +31,9 @@ Protocol (issue 13)
    features (drawn with a seed per case from those not in the start) added as PRESENT: what the interview would
    reach if every question were answered PRESENT with a finding the case has. It says how much of the gap is the
    answers (UNKNOWN: the case does not mention the finding) rather than the ranking.
+7. A measurement, not a policy: **answer rates**, how the protocol would answer every finding of the true disease
+   (its annotated features, and the findings broader than them that are not features themselves) outside the start:
+   the share PRESENT, ABSENT and UNKNOWN. It says which questions a case report can answer at all.
 """
 
 from __future__ import annotations
@@ -129,6 +132,30 @@ class Interview:
         return None
 
 
+def answer_rates(case: Case, first: list[str], interview: Interview) -> dict[str, list[int]]:
+    """Kind ("annotated", "broader") -> [findings, PRESENT, ABSENT] over the true disease's findings not in the
+    start, answered as :func:`answer` would (protocol item 7)."""
+    from dxkb.kb.vocab import to_curie, to_iri
+
+    disease = str(to_iri(case.disease))
+    observability = interview.engine.observability
+    annotated = {to_curie(f) for f in observability.features([disease])[disease]}
+    wanted = sorted(c for c in (to_curie(f) for f in observability.closure([disease])[disease])
+                    if c in interview.engine.findings and c not in first)
+    observed = set().union(*interview.closure(interview.known(case.present)).values())
+    excluded = set(interview.known(case.excluded))
+    up = interview.closure(wanted)
+    rates = {"annotated": [0, 0, 0], "broader": [0, 0, 0]}
+    for finding in wanted:
+        row = rates["annotated" if finding in annotated else "broader"]
+        row[0] += 1
+        if finding in observed:
+            row[1] += 1
+        elif excluded & up[finding]:
+            row[2] += 1
+    return rates
+
+
 def answer(question: str, case: Case, interview: Interview) -> str:
     """PRESENT if the case observed it or a descendant, ABSENT if it excluded it or an ancestor, else UNKNOWN."""
     observed = interview.closure(interview.known(case.present))
@@ -164,6 +191,7 @@ def run_case(case: Case, interview: Interview, start: int, rounds: int, seed: in
     more = random.Random(f"{seed}:{case.id}:ceiling").sample(rest, min(rounds, len(rest)))
     _obs, ranked = interview.state({f: "PRESENT" for f in first + more})
     result["ceiling"] = interview.rank_of(ranked, case.disease)
+    result["answer_rates"] = answer_rates(case, first, interview)
     return result
 
 
@@ -180,7 +208,19 @@ def report(results: list[dict], rounds: int) -> dict:
             block["top10_gain"] = round(d[-1]["top10"] - d[0]["top10"], 4)
             block["top10_over_baseline"] = round(d[-1]["top10"] - b[-1]["top10"], 4)
             block["ceiling"] = summary([r["ceiling"] for r in chosen])
+            block["answer_rates"] = rates_of(chosen)
         out[name] = block
+    return out
+
+
+def rates_of(chosen: list[dict]) -> dict[str, dict[str, float]]:
+    """Kind -> the shares PRESENT / ABSENT / UNKNOWN of protocol item 7, pooled over the cases."""
+    out: dict[str, dict[str, float]] = {}
+    for kind in ("annotated", "broader"):
+        n, present, absent = (sum(r["answer_rates"][kind][k] for r in chosen) for k in range(3))
+        out[kind] = {"findings": n, "present": round(present / n, 3) if n else 0.0,
+                     "absent": round(absent / n, 3) if n else 0.0,
+                     "unknown": round((n - present - absent) / n, 3) if n else 0.0}
     return out
 
 
@@ -197,6 +237,10 @@ def table(blocks: dict, rounds: int) -> str:
                          f"{block['top10_over_baseline']:+.3f} over the baseline; answers dxkb "
                          f"{block['dxkb_answers']}, baseline {block['baseline_answers']}; ceiling "
                          f"({rounds} of the case's own findings PRESENT) top-10 {block['ceiling']['top10']:.3f}")
+            rates = block["answer_rates"]
+            lines.append("  " + name + ": the true disease's findings would be answered " + "; ".join(
+                f"{kind} ({r['findings']}) {r['present']:.0%} PRESENT, {r['absent']:.0%} ABSENT, "
+                f"{r['unknown']:.0%} UNKNOWN" for kind, r in rates.items()))
     return "\n".join(lines)
 
 
