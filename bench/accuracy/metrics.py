@@ -9,6 +9,7 @@ a reciprocal rank of 0.
 
 from __future__ import annotations
 
+import random
 from typing import Iterable, Sequence
 
 
@@ -36,3 +37,35 @@ def summary(ranks: Sequence[int | None]) -> dict:
     return {"patients": n, "top1": share(1), "top3": share(3), "top10": share(10),
             "mrr": round(sum(1.0 / r for r in ranks if r) / n, 4),
             "unranked": sum(1 for r in ranks if r is None)}
+
+
+def cluster_interval(values: Sequence[tuple[str, float]], reps: int = 2000, seed: int = 0,
+                     level: float = 0.95) -> dict:
+    """The mean of per-case values and its percentile bootstrap interval, resampling whole clusters.
+
+    Cases of one cohort (one gene, one paper) are not independent: they share a disease, its annotations and an
+    author's way of reporting. Resampling cohorts, not cases, keeps that, so the interval says how far another
+    sample of cohorts could move the figure. ``values``: (cluster, value) per case.
+    """
+    if not values:
+        return {"mean": 0.0, "low": 0.0, "high": 0.0, "clusters": 0, "reps": reps}
+    clusters: dict[str, list[float]] = {}
+    for cluster, value in values:
+        clusters.setdefault(cluster, []).append(value)
+    names = sorted(clusters)
+    sums = [(sum(clusters[n]), len(clusters[n])) for n in names]
+    rng = random.Random(seed)
+    means = []
+    for _ in range(reps):
+        total = count = 0.0
+        for _k in range(len(names)):
+            s, c = sums[rng.randrange(len(names))]
+            total += s
+            count += c
+        means.append(total / count)
+    means.sort()
+    tail = (1.0 - level) / 2.0
+    low, high = means[int(tail * (reps - 1))], means[int((1.0 - tail) * (reps - 1))]
+    mean = sum(v for _c, v in values) / len(values)
+    return {"mean": round(mean, 4), "low": round(low, 4), "high": round(high, 4), "clusters": len(names),
+            "reps": reps}

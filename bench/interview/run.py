@@ -51,7 +51,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.accuracy.metrics import ranks_of, summary  # noqa: E402
+from bench.accuracy.metrics import cluster_interval, ranks_of, summary  # noqa: E402
 from bench.common import machine  # noqa: E402
 from bench.real_cases import protocol  # noqa: E402
 from bench.real_cases.phenopackets import Case, read_cases  # noqa: E402
@@ -207,10 +207,23 @@ def report(results: list[dict], rounds: int) -> dict:
             d, b = block["dxkb"], block["baseline"]
             block["top10_gain"] = round(d[-1]["top10"] - d[0]["top10"], 4)
             block["top10_over_baseline"] = round(d[-1]["top10"] - b[-1]["top10"], 4)
+            block["intervals"] = intervals(chosen)
             block["ceiling"] = summary([r["ceiling"] for r in chosen])
             block["answer_rates"] = rates_of(chosen)
         out[name] = block
     return out
+
+
+def _hit(rank: int | None) -> float:
+    return 1.0 if rank is not None and rank <= 10 else 0.0
+
+
+def intervals(chosen: list[dict]) -> dict[str, dict]:
+    """95 % intervals of the two targets (top-10 after the questions − at the start, − the baseline's), from a
+    bootstrap over cohorts (protocol item 8)."""
+    gain = [(r["cohort"], _hit(r["dxkb"]["ranks"][-1]) - _hit(r["dxkb"]["ranks"][0])) for r in chosen]
+    over = [(r["cohort"], _hit(r["dxkb"]["ranks"][-1]) - _hit(r["baseline"]["ranks"][-1])) for r in chosen]
+    return {"top10_gain": cluster_interval(gain), "top10_over_baseline": cluster_interval(over)}
 
 
 def rates_of(chosen: list[dict]) -> dict[str, dict[str, float]]:
@@ -237,6 +250,10 @@ def table(blocks: dict, rounds: int) -> str:
                          f"{block['top10_over_baseline']:+.3f} over the baseline; answers dxkb "
                          f"{block['dxkb_answers']}, baseline {block['baseline_answers']}; ceiling "
                          f"({rounds} of the case's own findings PRESENT) top-10 {block['ceiling']['top10']:.3f}")
+            ci = block["intervals"]
+            lines.append(f"  {name}: 95 % intervals over {ci['top10_gain']['clusters']} cohorts: gain "
+                         f"[{ci['top10_gain']['low']:+.3f}, {ci['top10_gain']['high']:+.3f}], over the baseline "
+                         f"[{ci['top10_over_baseline']['low']:+.3f}, {ci['top10_over_baseline']['high']:+.3f}]")
             rates = block["answer_rates"]
             lines.append("  " + name + ": the true disease's findings would be answered " + "; ".join(
                 f"{kind} ({r['findings']}) {r['present']:.0%} PRESENT, {r['absent']:.0%} ABSENT, "
@@ -249,7 +266,7 @@ def main() -> None:
     parser.add_argument("--store", type=Path, required=True, help="a store built with HPO, MAxO and loinc2hpo")
     parser.add_argument("--cases", type=Path, default=DEFAULT_CASES)
     parser.add_argument("--per-disease", type=int, default=2)
-    parser.add_argument("--limit", type=int, default=200)
+    parser.add_argument("--limit", type=int, default=200, help="at most this many cases (0: all)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--start", type=int, default=3)
     parser.add_argument("--questions", type=int, default=5)
@@ -262,7 +279,7 @@ def main() -> None:
     diseases = _diseases(interview)
     usable = [c for c in every if len(interview.known(c.present)) > args.start
               and c.disease in diseases]
-    cases = protocol.sample(usable, args.per_disease, args.seed, args.limit)
+    cases = protocol.sample(usable, args.per_disease, args.seed, args.limit or None)
     print(f"{counts['cases']} cases read, {len(usable)} usable, {len(cases)} sampled", file=sys.stderr)
     results = []
     for i, case in enumerate(cases, start=1):

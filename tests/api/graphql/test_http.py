@@ -37,7 +37,10 @@ def live_server(request: pytest.FixtureRequest, curated_store, tmp_path_factory:
         store = str(curated_store)
     else:
         store = request.getfixturevalue(f"{request.param}_server").query_url
-    server: LiveServer = start_server(store, tmp_path_factory.mktemp(f"live-{request.param}"))
+    # A remote store answers a first diagnosis in many round trips (seconds on a loaded 2-core machine): these tests
+    # check the contract, not the deadline (test_bounds.py does), so the remote ones get a generous deadline.
+    env = {} if request.param == "embedded" else {"DXKB_GRAPHQL_TIMEOUT": "60"}
+    server: LiveServer = start_server(store, tmp_path_factory.mktemp(f"live-{request.param}"), env=env)
     yield server
     server.stop()
 
