@@ -33,7 +33,9 @@ Protocol (issue 13)
    answers (UNKNOWN: the case does not mention the finding) rather than the ranking.
 7. A measurement, not a policy: **answer rates**, how the protocol would answer every finding of the true disease
    (its annotated features, and the findings broader than them that are not features themselves) outside the start:
-   the share PRESENT, ABSENT and UNKNOWN. It says which questions a case report can answer at all.
+   the share PRESENT, ABSENT and UNKNOWN, and for the annotated features by the frequency the annotation states
+   (bands of 0.2; "unstated": none, which the model reads as 0.5). It says which questions a case report can answer
+   at all.
 """
 
 from __future__ import annotations
@@ -133,27 +135,41 @@ class Interview:
 
 
 def answer_rates(case: Case, first: list[str], interview: Interview) -> dict[str, list[int]]:
-    """Kind ("annotated", "broader") -> [findings, PRESENT, ABSENT] over the true disease's findings not in the
-    start, answered as :func:`answer` would (protocol item 7)."""
+    """Kind ("annotated", "broader", the frequency bands of the annotated) -> [findings, PRESENT, ABSENT] over the
+    true disease's findings not in the start, answered as :func:`answer` would (protocol item 7)."""
     from dxkb.kb.vocab import to_curie, to_iri
 
     disease = str(to_iri(case.disease))
     observability = interview.engine.observability
-    annotated = {to_curie(f) for f in observability.features([disease])[disease]}
+    frequency = {to_curie(f): p for f, p in observability.features([disease])[disease].items()}
     wanted = sorted(c for c in (to_curie(f) for f in observability.closure([disease])[disease])
                     if c in interview.engine.findings and c not in first)
     observed = set().union(*interview.closure(interview.known(case.present)).values())
     excluded = set(interview.known(case.excluded))
     up = interview.closure(wanted)
-    rates = {"annotated": [0, 0, 0], "broader": [0, 0, 0]}
+    rates = {kind: [0, 0, 0] for kind in RATE_KINDS}
     for finding in wanted:
-        row = rates["annotated" if finding in annotated else "broader"]
-        row[0] += 1
-        if finding in observed:
-            row[1] += 1
-        elif excluded & up[finding]:
-            row[2] += 1
+        kinds = ["broader"] if finding not in frequency else ["annotated", band(frequency[finding])]
+        for kind in kinds:
+            row = rates[kind]
+            row[0] += 1
+            if finding in observed:
+                row[1] += 1
+            elif excluded & up[finding]:
+                row[2] += 1
     return rates
+
+
+#: The annotated features by the P(f | d) the model takes: "unstated" is an annotation without a frequency (the
+#: model's 0.5), the others a stated frequency's band.
+BANDS = ("q < 0.2", "0.2 ≤ q < 0.4", "0.4 ≤ q < 0.6", "0.6 ≤ q < 0.8", "q ≥ 0.8", "unstated")
+RATE_KINDS = ("annotated", "broader") + BANDS
+
+
+def band(p: float) -> str:
+    if p == 0.5:  # how the model reads an annotation without a frequency (a stated 1/2 is counted with it)
+        return "unstated"
+    return BANDS[min(int(p * 5), 4)]
 
 
 def answer(question: str, case: Case, interview: Interview) -> str:
@@ -229,8 +245,8 @@ def intervals(chosen: list[dict]) -> dict[str, dict]:
 def rates_of(chosen: list[dict]) -> dict[str, dict[str, float]]:
     """Kind -> the shares PRESENT / ABSENT / UNKNOWN of protocol item 7, pooled over the cases."""
     out: dict[str, dict[str, float]] = {}
-    for kind in ("annotated", "broader"):
-        n, present, absent = (sum(r["answer_rates"][kind][k] for r in chosen) for k in range(3))
+    for kind in RATE_KINDS:
+        n, present, absent = (sum(r["answer_rates"].get(kind, [0, 0, 0])[k] for r in chosen) for k in range(3))
         out[kind] = {"findings": n, "present": round(present / n, 3) if n else 0.0,
                      "absent": round(absent / n, 3) if n else 0.0,
                      "unknown": round((n - present - absent) / n, 3) if n else 0.0}
@@ -257,7 +273,10 @@ def table(blocks: dict, rounds: int) -> str:
             rates = block["answer_rates"]
             lines.append("  " + name + ": the true disease's findings would be answered " + "; ".join(
                 f"{kind} ({r['findings']}) {r['present']:.0%} PRESENT, {r['absent']:.0%} ABSENT, "
-                f"{r['unknown']:.0%} UNKNOWN" for kind, r in rates.items()))
+                f"{r['unknown']:.0%} UNKNOWN" for kind, r in rates.items() if kind not in BANDS))
+            lines.append("  " + name + ": its annotated features by frequency q: " + "; ".join(
+                f"{kind} ({r['findings']}) {r['present']:.0%} P, {r['absent']:.0%} A"
+                for kind, r in rates.items() if kind in BANDS))
     return "\n".join(lines)
 
 
