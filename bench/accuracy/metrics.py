@@ -49,11 +49,13 @@ def cluster_interval(values: Sequence[tuple[str, float]], reps: int = 2000, seed
     """
     if not values:
         return {"mean": 0.0, "low": 0.0, "high": 0.0, "clusters": 0, "reps": reps}
-    clusters: dict[str, list[float]] = {}
+    totals: dict[str, list[float]] = {}  # cluster -> [sum of its values, its cases]
     for cluster, value in values:
-        clusters.setdefault(cluster, []).append(value)
-    names = sorted(clusters)
-    sums = [(sum(clusters[n]), len(clusters[n])) for n in names]
+        row = totals.setdefault(cluster, [0.0, 0])
+        row[0] += value
+        row[1] += 1
+    names = sorted(totals)
+    sums = [totals[n] for n in names]
     rng = random.Random(seed)
     means = []
     for _ in range(reps):

@@ -246,7 +246,7 @@ def rates_of(chosen: list[dict]) -> dict[str, dict[str, float]]:
     """Kind -> the shares PRESENT / ABSENT / UNKNOWN of protocol item 7, pooled over the cases."""
     out: dict[str, dict[str, float]] = {}
     for kind in RATE_KINDS:
-        n, present, absent = (sum(r["answer_rates"].get(kind, [0, 0, 0])[k] for r in chosen) for k in range(3))
+        n, present, absent = (sum(r["answer_rates"][kind][k] for r in chosen) for k in range(3))
         out[kind] = {"findings": n, "present": round(present / n, 3) if n else 0.0,
                      "absent": round(absent / n, 3) if n else 0.0,
                      "unknown": round((n - present - absent) / n, 3) if n else 0.0}
