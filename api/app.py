@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
@@ -48,16 +47,11 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        # Load the label indexes and steps in the background (a thread: they are store queries), so the server
-        # answers at once; a request that comes first loads what it needs itself (the loads are locked). A store
+        # Load the label indexes, steps and annotations in the background (a thread: they are store queries), so
+        # the server answers at once; diagnoses wait for it within their time limit, or get WARMING_UP. A store
         # that does not answer yet must not stop the server: /healthz reports it and requests fail cleanly.
-        def warm() -> None:
-            try:
-                kb.warm()
-            except Exception as error:  # noqa: BLE001 - any store failure; logged, the server stays up
-                log.error("could not load the knowledge base indexes at start-up: %s", error)
-
-        threading.Thread(target=warm, name="dxkb-warm", daemon=True).start()
+        kb.warm_in_background(lambda error: log.error("could not load the knowledge base indexes at start-up: %s",
+                                                      error))
         await start_sparql()  # the SPARQL worker processes start with the server and stop with it
         try:
             yield

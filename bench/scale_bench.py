@@ -214,6 +214,7 @@ def table(report: dict) -> str:
          s["median_seconds"] <= t["start_seconds"])
     for mode, title in (("served", "dxkb serve"),):
         m = report[mode]
+        line(f"[{title}] start to warm-up done (healthz warm)", f"{m['warm_seconds']} s", "", None)
         base = m["typename"]["p50_ms"]
         line(f"[{title}] {{ __typename }} p50 (baseline)", f"{base} ms", "", None)
         d = m["diagnose"]

@@ -43,3 +43,12 @@ class QueryError(DxkbError):
 
 class DeadlineExceeded(DxkbError):
     """The request's time limit passed; the work stopped before the next store call (kb/service.py deadline)."""
+
+
+class WarmingUp(DxkbError):
+    """The server is still loading the knowledge base's indexes (its warm-up after start) and could not finish
+    within the request's time limit; the request can be sent again in ``retry_after`` seconds."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -31,7 +31,7 @@ from dxkb.kb.engine.types import (Candidate, Diagnosis, Evidence, NextStep, Obse
 from dxkb.kb.engine import patient as patient_context
 from dxkb.kb.engine.types import Coverage, Patient, Setting, Sex, Triage, TriageLevel, TriageReason
 from dxkb.kb.engine.types import Warning as InputWarning
-from dxkb.kb.errors import DeadlineExceeded, DxkbError, InputError, StoreCorrupted, StoreError
+from dxkb.kb.errors import DeadlineExceeded, DxkbError, InputError, StoreCorrupted, StoreError, WarmingUp
 from dxkb.kb.settings import Settings
 from dxkb.kb.store import queries as sparql
 from dxkb.kb.store import registry
@@ -43,6 +43,13 @@ from dxkb.kb.vocab import InvalidCurie, to_curie, to_iri
 #: Distinct (observation set, limit) results kept per process. A Diagnosis of the curated KB is a few kB; the
 #: engine takes ~5-10 ms per call, a cache hit microseconds, and a symptom checker's users repeat the same sets.
 DIAGNOSE_CACHE_SIZE = 2048
+
+#: While the warm-up runs, a diagnosis waits for it but keeps this much of its time limit (at most a third of it)
+#: for its own work: ~0.1 s once warm on the HPO build, seconds on a remote store.
+WARM_MARGIN = 3.0
+#: How often the wait looks whether the warm-up ended without success; the Retry-After (seconds) of WarmingUp.
+WARM_POLL = 0.25
+WARM_RETRY_AFTER = 5
 
 
 #: The monotonic time by which the request being served must be done (None: no limit). The doors set it around a
@@ -59,6 +66,12 @@ def deadline(seconds: float | None) -> Iterator[None]:
         yield
     finally:
         _deadline.reset(token)
+
+
+def remaining_time() -> float | None:
+    """Seconds left to the current request's deadline (None: no limit; 0 when it has passed)."""
+    limit = _deadline.get()
+    return None if limit is None else max(0.0, limit - time.monotonic())
 
 
 def check_deadline() -> None:
@@ -161,6 +174,7 @@ class KnowledgeBase:
         self.engine = DiagnosisEngine(self.store, strict_ids=settings.strict_ids)
         self._lock = threading.Lock()
         self._warmed = threading.Event()
+        self._warming = threading.Event()  # set while warm() runs
         self.diagnose_cache = SizedCache(DIAGNOSE_CACHE_SIZE, settings.diagnose_cache_mb * 1024 * 1024,
                                          diagnosis_bytes)
 
@@ -179,17 +193,60 @@ class KnowledgeBase:
 
     def warm(self) -> None:
         """Load the indexes and steps now, so that the first request does not pay for them (or block on them); on
-        the embedded store also every annotation (~8 s, 30 MB on the HPO build: diagnoses then touch no store)."""
-        _ = self.findings, self.steps
-        if self.store.prefetchable:
-            self.engine.prefetch()
-        _ = self.diseases
-        self._warmed.set()
+        the embedded store also every annotation (25-35 s, 30 MB on the HPO build on a 2-core VM: diagnoses then
+        touch no store). Diagnoses that come meanwhile wait for it (:meth:`wait_warm`)."""
+        self._warming.set()
+        try:
+            _ = self.findings, self.steps
+            if self.store.prefetchable:
+                self.engine.prefetch()
+            _ = self.diseases
+            self._warmed.set()
+        finally:
+            self._warming.clear()
+
+    def warm_in_background(self, on_error: Callable[[Exception], None]) -> threading.Thread:
+        """:meth:`warm` in a daemon thread (the server's start); diagnoses wait for it from this call on, also
+        those that arrive before the thread runs. ``on_error`` gets what stopped it (a store that does not
+        answer yet must not stop the server)."""
+        self._warming.set()
+
+        def run() -> None:
+            try:
+                self.warm()
+            except Exception as error:  # noqa: BLE001 - any store failure goes to the caller's log
+                on_error(error)
+            finally:
+                self._warming.clear()  # however it ended, nobody waits for it any more
+
+        thread = threading.Thread(target=run, name="dxkb-warm", daemon=True)
+        thread.start()
+        return thread
+
+    def wait_warm(self) -> None:
+        """While :meth:`warm` runs, wait for it instead of loading the same annotations alongside it (on the HPO
+        build the first diagnosis did so, ran out of its 10 s, and the warm-up took 70 s instead of 30). The
+        wait ends in time for the request's own work (a third of its time limit, at most WARM_MARGIN seconds);
+        when the warm-up is not done by then, WarmingUp tells the client to come back. A failed warm-up ends the
+        wait: the request then loads what it needs itself and reports the store's error if there is one. On a
+        remote store the warm-up loads only the indexes, whose loads are locked (a request waits for them there
+        and does not load them twice), so a request does not wait for the whole warm-up."""
+        if self._warmed.is_set() or not self._warming.is_set() or not self.store.prefetchable:
+            return
+        left = remaining_time()
+        until = None if left is None else time.monotonic() + left - min(WARM_MARGIN, left / 3)
+        while self._warming.is_set() and not self._warmed.is_set():
+            wait = WARM_POLL if until is None else min(WARM_POLL, until - time.monotonic())
+            if wait <= 0:
+                raise WarmingUp("the knowledge base is still loading its indexes (the server's warm-up after "
+                                "start, up to a minute on the HPO build); send the request again in a few seconds "
+                                "(GET /healthz answers \"warm\": true when it is done)", retry_after=WARM_RETRY_AFTER)
+            self._warmed.wait(wait)
 
     @property
     def warmed(self) -> bool:
-        """Whether :meth:`warm` has finished: requests are served before, but the first ones load what they need
-        (seconds at HPO scale); /healthz reports it so that load balancers and benchmarks can wait for it."""
+        """Whether :meth:`warm` has finished: other requests are served before, diagnoses wait for it
+        (:meth:`wait_warm`); /healthz reports it so that load balancers and benchmarks can wait for it."""
         return self._warmed.is_set()
 
     def step(self, curie: str) -> Step | None:
@@ -203,6 +260,7 @@ class KnowledgeBase:
         findings in another order or spelling hit the cache. Bad input raises InputError. ``evidence``: with the
         candidates' evidence, ``questions``: with the next questions (DiagnosisEngine.diagnose); a diagnosis with
         a part also answers a request without it."""
+        self.wait_warm()
         checked, warnings = self.engine.checked(observations)
         check_deadline()
         context = patient_context.check(patient)

@@ -9,6 +9,9 @@ Frontends branch on the code, people read the message. The codes (DESIGN.md, "AP
 - GRAPHQL_PARSE_FAILED / GRAPHQL_VALIDATION_FAILED: the document is not GraphQL, or not valid against the schema.
 - STORE_UNAVAILABLE: the store (e.g. a remote SPARQL server) is down, slow or failing; the message names it.
 - TIMEOUT: the request ran past its time limit (DXKB_GRAPHQL_TIMEOUT); its remaining work was stopped (HTTP 504).
+- WARMING_UP: the server is still loading the knowledge base after its start and a diagnosis could not wait for it
+  within the time limit; ``extensions.retryAfter`` (and the Retry-After header) says when to send it again (HTTP
+  503 when nothing else of the request was answered).
 - INTERNAL: anything else. The message is fixed; the exception and its traceback go to the server log only.
 """
 
@@ -22,7 +25,7 @@ from graphql import GraphQLError, GraphQLSyntaxError, ValidationContext, Validat
 from graphql.language import VariableDefinitionNode
 from strawberry.extensions import SchemaExtension
 
-from dxkb.kb.errors import DeadlineExceeded, InputError, QueryError, StoreError
+from dxkb.kb.errors import DeadlineExceeded, InputError, QueryError, StoreError, WarmingUp
 
 log = logging.getLogger("dxkb.api.graphql")
 
@@ -34,6 +37,7 @@ VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 INTERNAL = "INTERNAL"
 STORE_UNAVAILABLE = "STORE_UNAVAILABLE"
 TIMEOUT = "TIMEOUT"
+WARMING_UP = "WARMING_UP"
 
 INTERNAL_MESSAGE = "Internal server error: the request could not be completed. It has been logged."
 STORE_MESSAGE = "The knowledge base store is unavailable; try again later (GET /healthz shows its status):"
@@ -103,6 +107,8 @@ def classify(error: GraphQLError, phase: str) -> GraphQLError:
         return _copy(error, str(original), extensions)
     if isinstance(original, DeadlineExceeded):
         return _copy(error, str(original), {"code": TIMEOUT})
+    if isinstance(original, WarmingUp):
+        return _copy(error, str(original), {"code": WARMING_UP, "retryAfter": original.retry_after})
     unavailable = _store_failure(original)
     if unavailable is not None:
         log.error("store unavailable: %s", unavailable)
@@ -139,7 +145,8 @@ def _store_failure(error: BaseException | None) -> StoreError | None:
 def is_user_error(error: GraphQLError) -> bool:
     """Whether strawberry should log it as a failure of ours (False) or as a client's mistake (True)."""
     original = error.original_error
-    return original is None or isinstance(original, (ApiError, InputError, GraphQLError, DeadlineExceeded))
+    return original is None or isinstance(original, (ApiError, InputError, GraphQLError, DeadlineExceeded,
+                                                     WarmingUp))
 
 
 class ErrorCodes(SchemaExtension):

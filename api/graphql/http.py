@@ -32,7 +32,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
 from dxkb.api.graphql.context import Context
-from dxkb.api.graphql.errors import INTERNAL, INTERNAL_MESSAGE, TIMEOUT, classify
+from dxkb.api.graphql.errors import INTERNAL, INTERNAL_MESSAGE, TIMEOUT, WARMING_UP, classify
 from dxkb.kb.service import KnowledgeBase, deadline
 from dxkb.kb.settings import Settings
 
@@ -169,8 +169,13 @@ class GraphQLView(GraphQL):
         if isinstance(response, HTMLResponse):
             return response
         response.headers["content-type"] = f"{media}; charset=utf-8"
+        retry_after = getattr(request.state, "graphql_retry_after", None)
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
         if getattr(request.state, "graphql_timeout", False):
             response.status_code = 504
+        elif retry_after is not None and getattr(request.state, "graphql_no_data", False):
+            response.status_code = 503  # warming up, and nothing else of the request was answered
         elif media == GRAPHQL_RESPONSE and getattr(request.state, "graphql_request_error", False):
             response.status_code = 400
         return response
@@ -266,4 +271,8 @@ class GraphQLView(GraphQL):
             body["extensions"] = result.extensions
         if request_error:
             request.state.graphql_request_error = True
+        waits = [e.extensions["retryAfter"] for e in errors if (e.extensions or {}).get("code") == WARMING_UP]
+        if waits:
+            request.state.graphql_retry_after = max(waits)
+            request.state.graphql_no_data = result.data is None
         return body

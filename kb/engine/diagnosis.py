@@ -62,9 +62,10 @@ class DiagnosisEngine:
         return self.retrieval.categories
 
     def prefetch(self, *, freeze: bool = True) -> int:
-        self.observability.prefetch()  # first: retrieval.prefetch freezes what is loaded by then
         held = self.retrieval.prefetch(freeze=False)
+        self.observability.prefetch()  # after: it reads the annotations and ancestors retrieval now holds
         self.ranker.arrays()  # the table as arrays (a second or two at HPO scale)
+        self.open_world.complaint_rates(self.retrieval.priors)  # and the disease count behind it (4 s at HPO scale)
         if freeze:
             gc.freeze()  # see Retrieval.prefetch: what is loaded now lives as long as the process
         return held

@@ -142,10 +142,11 @@ class Observability:
         return {d: self._features[d] for d in wanted}
 
     def prefetch(self) -> None:
-        """Load every finding's ancestors and every disease's features now (a few seconds at HPO scale, about
-        40 MB), so that no diagnosis waits for them; optional, like Retrieval.prefetch."""
+        """Load every finding's ancestors and every disease's features now (about 40 MB at HPO scale; a second
+        after Retrieval.prefetch, which holds the annotations and ancestors they come from), so that no diagnosis
+        waits for them; optional, like Retrieval.prefetch."""
         self.by_yield()
-        self.retrieval.ancestors(entry.iri for entry in self.retrieval.findings.entries)
+        self.retrieval.prefetch_ancestors()
         self.features(self.retrieval.disease_iris())
 
     def reach(self, diseases: Iterable[str]) -> dict[str, dict[str, float]]:
