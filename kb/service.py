@@ -45,7 +45,7 @@ from dxkb.kb.vocab import InvalidCurie, to_curie, to_iri
 DIAGNOSE_CACHE_SIZE = 2048
 
 #: While the warm-up runs, a diagnosis waits for it but keeps this much of its time limit (at most a third of it)
-#: for its own work: ~0.1 s once warm on the HPO build, seconds on a remote store.
+#: for its own work: 0.1-0.5 s once warm on the HPO build.
 WARM_MARGIN = 3.0
 #: How often the wait looks whether the warm-up ended without success; the Retry-After (seconds) of WarmingUp.
 WARM_POLL = 0.25
@@ -225,7 +225,7 @@ class KnowledgeBase:
 
     def wait_warm(self) -> None:
         """While :meth:`warm` runs, wait for it instead of loading the same annotations alongside it (on the HPO
-        build the first diagnosis did so, ran out of its 10 s, and the warm-up took 70 s instead of 30). The
+        build the first diagnosis did so, ran out of its 10 s and slowed the warm-up down further). The
         wait ends in time for the request's own work (a third of its time limit, at most WARM_MARGIN seconds);
         when the warm-up is not done by then, WarmingUp tells the client to come back. A failed warm-up ends the
         wait: the request then loads what it needs itself and reports the store's error if there is one. On a

@@ -36,6 +36,13 @@ Protocol (issue 13)
    the share PRESENT, ABSENT and UNKNOWN, and for the annotated features by the frequency the annotation states
    (bands of 0.2; "unstated": none, which the model reads as 0.5). It says which questions a case report can answer
    at all.
+8. The two targets (top-10 after the questions − at the start, − the baseline's) with a 95 % interval from a
+   bootstrap over cohorts (cases of one cohort are not independent).
+9. A measurement, not a policy: **answer agreement**, whether how often case reports answer a question about a
+   finding carries over from one half to the other: for every finding asked (by either policy) at least 3 times in
+   each half, the share answered (PRESENT or ABSENT) and the share PRESENT in the seen half against the unseen
+   half (Pearson r over those findings). A model of which findings case reports state, learned on one half, could
+   help the other only as far as these agree.
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ import argparse
 import hashlib
 import json
 import random
+import statistics
 import sys
 import time
 from collections import Counter
@@ -227,7 +235,35 @@ def report(results: list[dict], rounds: int) -> dict:
             block["ceiling"] = summary([r["ceiling"] for r in chosen])
             block["answer_rates"] = rates_of(chosen)
         out[name] = block
+    out["all"]["answer_agreement"] = answer_agreement(results)
     return out
+
+
+def answer_agreement(results: list[dict], least: int = 3) -> dict:
+    """Protocol item 9: Pearson r between the halves of each finding's answered and PRESENT shares, over the findings
+    asked at least ``least`` times in each half (r is None when fewer than 3 such findings or a share is constant)."""
+    counts: dict[str, dict[str, list[int]]] = {"seen": {}, "unseen": {}}
+    for r in results:
+        side = counts[half(r["cohort"])]
+        for policy in POLICIES:
+            for question, reply in r[policy]["asked"]:
+                row = side.setdefault(question, [0, 0, 0])  # asked, answered, PRESENT
+                row[0] += 1
+                row[1] += reply != "UNKNOWN"
+                row[2] += reply == "PRESENT"
+    common = sorted(q for q, row in counts["seen"].items()
+                    if row[0] >= least and counts["unseen"].get(q, [0])[0] >= least)
+
+    def r_of(k: int) -> float | None:
+        if len(common) < 3:
+            return None
+        try:
+            return round(statistics.correlation([counts["seen"][q][k] / counts["seen"][q][0] for q in common],
+                                                [counts["unseen"][q][k] / counts["unseen"][q][0] for q in common]), 3)
+        except statistics.StatisticsError:  # a constant share
+            return None
+
+    return {"findings": len(common), "least": least, "answered_r": r_of(1), "present_r": r_of(2)}
 
 
 def _hit(rank: int | None) -> float:
@@ -270,6 +306,11 @@ def table(blocks: dict, rounds: int) -> str:
             lines.append(f"  {name}: 95 % intervals over {ci['top10_gain']['clusters']} cohorts: gain "
                          f"[{ci['top10_gain']['low']:+.3f}, {ci['top10_gain']['high']:+.3f}], over the baseline "
                          f"[{ci['top10_over_baseline']['low']:+.3f}, {ci['top10_over_baseline']['high']:+.3f}]")
+            if "answer_agreement" in block:
+                agree = block["answer_agreement"]
+                lines.append(f"  {name}: answer agreement between the halves over {agree['findings']} findings asked "
+                             f"at least {agree['least']} times in each: r answered {agree['answered_r']}, "
+                             f"r PRESENT {agree['present_r']}")
             rates = block["answer_rates"]
             lines.append("  " + name + ": the true disease's findings would be answered " + "; ".join(
                 f"{kind} ({r['findings']}) {r['present']:.0%} PRESENT, {r['absent']:.0%} ABSENT, "
