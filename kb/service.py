@@ -174,7 +174,7 @@ class KnowledgeBase:
         self.engine = DiagnosisEngine(self.store, strict_ids=settings.strict_ids)
         self._lock = threading.Lock()
         self._warmed = threading.Event()
-        self._warming = threading.Event()  # set while warm() runs
+        self._warming = threading.Event()  # set while warm_in_background's warm-up runs
         self.diagnose_cache = SizedCache(DIAGNOSE_CACHE_SIZE, settings.diagnose_cache_mb * 1024 * 1024,
                                          diagnosis_bytes)
 
@@ -194,16 +194,12 @@ class KnowledgeBase:
     def warm(self) -> None:
         """Load the indexes and steps now, so that the first request does not pay for them (or block on them); on
         the embedded store also every annotation (25-35 s, 30 MB on the HPO build on a 2-core VM: diagnoses then
-        touch no store). Diagnoses that come meanwhile wait for it (:meth:`wait_warm`)."""
-        self._warming.set()
-        try:
-            _ = self.findings, self.steps
-            if self.store.prefetchable:
-                self.engine.prefetch()
-            _ = self.diseases
-            self._warmed.set()
-        finally:
-            self._warming.clear()
+        touch no store). Run by :meth:`warm_in_background`, diagnoses that come meanwhile wait for it."""
+        _ = self.findings, self.steps
+        if self.store.prefetchable:
+            self.engine.prefetch()
+        _ = self.diseases
+        self._warmed.set()
 
     def warm_in_background(self, on_error: Callable[[Exception], None]) -> threading.Thread:
         """:meth:`warm` in a daemon thread (the server's start); diagnoses wait for it from this call on, also
@@ -224,7 +220,7 @@ class KnowledgeBase:
         return thread
 
     def wait_warm(self) -> None:
-        """While :meth:`warm` runs, wait for it instead of loading the same annotations alongside it (on the HPO
+        """While :meth:`warm_in_background` runs, wait for it instead of loading the same annotations alongside it (on the HPO
         build the first diagnosis did so, ran out of its 10 s and slowed the warm-up down further). The
         wait ends in time for the request's own work (a third of its time limit, at most WARM_MARGIN seconds);
         when the warm-up is not done by then, WarmingUp tells the client to come back. A failed warm-up ends the
