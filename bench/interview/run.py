@@ -43,6 +43,14 @@ Protocol (issue 13)
    each half, the share answered (PRESENT or ABSENT) and the share PRESENT in the seen half against the unseen
    half (Pearson r over those findings). A model of which findings case reports state, learned on one half, could
    help the other only as far as these agree.
+10. A reference, not a policy: **told the disease**, an asker told the true disease (not the case, not the
+    ranking) who asks its most frequent annotated features not yet known (ties by ID), answered as in item 4: what
+    questions can carry when the asker knows what to look for. Reported with where each policy's cases started
+    (in the top 10, at ranks 11-50, beyond 50 or unranked) and how many of them end in the top 10, and the
+    **told within the top 50**: the told asker's result for the cases the ranking starts in its top 50, dxkb's
+    for the rest. That is what a policy could reach that knew the answer whenever the ranking held it among its
+    first 50 candidates; beyond them a question about a leading candidate's features rarely reaches the true
+    disease's.
 """
 
 from __future__ import annotations
@@ -69,6 +77,10 @@ from bench.real_cases.phenopackets import Case, read_cases  # noqa: E402
 DEFAULT_CASES = ROOT.parent / "shared" / "data" / "phenopacket-store" / "phenopacket-store-dev.zip"
 RESULTS = ROOT / "bench" / "results" / "interview.json"
 POLICIES = ("dxkb", "baseline")
+#: Protocol item 10: an asker told the true disease (a reference, not a policy).
+TOLD = "told"
+#: Where a case's true disease starts (rank at the start), for protocol item 10.
+START_BANDS = ("top 10", "11-50", "beyond 50")
 
 
 def half(cohort: str) -> str:
@@ -141,6 +153,21 @@ class Interview:
             return c
         return None
 
+    def told_question(self, obs: list, disease: str) -> str | None:
+        """Protocol item 10: the true disease's most frequent annotated feature not yet known (ties by ID)."""
+        from dxkb.kb.engine.types import Status
+        from dxkb.kb.vocab import to_curie, to_iri
+
+        iri = str(to_iri(disease))
+        frequency = {to_curie(f): p for f, p in self.engine.observability.features([iri])[iri].items()}
+        ordered = [c for c in sorted(frequency, key=lambda c: (-frequency[c], c)) if c in self.engine.findings]
+        given = [o.finding for o in obs]
+        closure = self.closure(given)
+        implied = set().union(*(closure[o.finding] for o in obs if o.status is Status.PRESENT))
+        absent = {o.finding for o in obs if o.status is Status.ABSENT}
+        up = self.closure(ordered)
+        return next((c for c in ordered if c not in given and c not in implied and not up[c] & absent), None)
+
 
 def answer_rates(case: Case, first: list[str], interview: Interview) -> dict[str, list[int]]:
     """Kind ("annotated", "broader", the frequency bands of the annotated) -> [findings, PRESENT, ABSENT] over the
@@ -195,13 +222,17 @@ def run_case(case: Case, interview: Interview, start: int, rounds: int, seed: in
     present = interview.known(case.present)
     first = sorted(random.Random(f"{seed}:{case.id}").sample(present, start))
     result: dict = {"id": case.id, "disease": case.disease, "cohort": case.cohort, "start": first}
-    for policy in POLICIES:
+    for policy in POLICIES + (TOLD,):
         answers = {f: "PRESENT" for f in first}
         obs, ranked = interview.state(answers)
         ranks, asked = [interview.rank_of(ranked, case.disease)], []
         for _ in range(rounds):
-            pick = interview.dxkb_question if policy == "dxkb" else interview.baseline_question
-            question = pick(obs, ranked)
+            if policy == TOLD:
+                question = interview.told_question(obs, case.disease)
+            elif policy == "dxkb":
+                question = interview.dxkb_question(obs, ranked)
+            else:
+                question = interview.baseline_question(obs, ranked)
             if question is None:
                 ranks.append(ranks[-1])  # the stop rule: nothing worth asking, the ranking stays
                 continue
@@ -234,6 +265,7 @@ def report(results: list[dict], rounds: int) -> dict:
             block["intervals"] = intervals(chosen)
             block["ceiling"] = summary([r["ceiling"] for r in chosen])
             block["answer_rates"] = rates_of(chosen)
+            block["told"] = told_reference(chosen)
         out[name] = block
     out["all"]["answer_agreement"] = answer_agreement(results)
     return out
@@ -264,6 +296,32 @@ def answer_agreement(results: list[dict], least: int = 3) -> dict:
             return None
 
     return {"findings": len(common), "least": least, "answered_r": r_of(1), "present_r": r_of(2)}
+
+
+def start_band(rank: int | None) -> str:
+    if rank is not None and rank <= 10:
+        return START_BANDS[0]
+    return START_BANDS[1] if rank is not None and rank <= 50 else START_BANDS[2]
+
+
+def told_reference(chosen: list[dict]) -> dict:
+    """Protocol item 10: for dxkb, the baseline and the told asker, per start band [cases, in the top 10 after the
+    questions], the top-10 gain and how the answers came back; and the told asker within the ranking's top 50 (dxkb's result beyond)."""
+    out: dict = {}
+    for policy in POLICIES + (TOLD,):
+        bands = {band_: [0, 0] for band_ in START_BANDS}
+        for r in chosen:
+            row = bands[start_band(r[policy]["ranks"][0])]
+            row[0] += 1
+            row[1] += int(_hit(r[policy]["ranks"][-1]))
+        gain = sum(_hit(r[policy]["ranks"][-1]) - _hit(r[policy]["ranks"][0]) for r in chosen)
+        answers = dict(sorted(Counter(a for r in chosen for _q, a in r[policy]["asked"]).items()))
+        out[policy] = {"bands": bands, "top10_gain": round(gain / len(chosen), 4) if chosen else 0.0,
+                       "answers": answers}
+    within = sum(_hit(r[TOLD if start_band(r["dxkb"]["ranks"][0]) != START_BANDS[2] else "dxkb"]["ranks"][-1])
+                 - _hit(r["dxkb"]["ranks"][0]) for r in chosen)
+    out["told_within_top50_gain"] = round(within / len(chosen), 4) if chosen else 0.0
+    return out
 
 
 def _hit(rank: int | None) -> float:
@@ -311,6 +369,11 @@ def table(blocks: dict, rounds: int) -> str:
                 lines.append(f"  {name}: answer agreement between the halves over {agree['findings']} findings asked "
                              f"at least {agree['least']} times in each: r answered {agree['answered_r']}, "
                              f"r PRESENT {agree['present_r']}")
+            told = block["told"]
+            lines.append(f"  {name}: into the top 10 by where the case started (" + ", ".join(START_BANDS) + "): "
+                         + "; ".join(f"{p} " + ", ".join(f"{b[1]}/{b[0]}" for b in told[p]["bands"].values())
+                                     + f" (gain {told[p]['top10_gain']:+.3f})" for p in POLICIES + (TOLD,))
+                         + f"; told within the top 50, dxkb beyond: gain {told['told_within_top50_gain']:+.3f}")
             rates = block["answer_rates"]
             lines.append("  " + name + ": the true disease's findings would be answered " + "; ".join(
                 f"{kind} ({r['findings']}) {r['present']:.0%} PRESENT, {r['absent']:.0%} ABSENT, "
