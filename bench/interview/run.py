@@ -306,7 +306,8 @@ def start_band(rank: int | None) -> str:
 
 def told_reference(chosen: list[dict]) -> dict:
     """Protocol item 10: for dxkb, the baseline and the told asker, per start band [cases, in the top 10 after the
-    questions], the top-10 gain and how the answers came back; and the told asker within the ranking's top 50 (dxkb's result beyond)."""
+    questions], the top-10 gain and how the answers came back; and the told asker within the ranking's top 50
+    (dxkb's result beyond)."""
     out: dict = {}
     for policy in POLICIES + (TOLD,):
         bands = {band_: [0, 0] for band_ in START_BANDS}
