@@ -220,8 +220,8 @@ class KnowledgeBase:
         return thread
 
     def wait_warm(self) -> None:
-        """While :meth:`warm_in_background` runs, wait for it instead of loading the same annotations alongside it (on the HPO
-        build the first diagnosis did so, ran out of its 10 s and slowed the warm-up down further). The
+        """While :meth:`warm_in_background` runs, wait for it instead of loading the same annotations alongside it
+        (on the HPO build the first diagnosis did so, ran out of its 10 s and slowed the warm-up down further). The
         wait ends in time for the request's own work (a third of its time limit, at most WARM_MARGIN seconds);
         when the warm-up is not done by then, WarmingUp tells the client to come back. A failed warm-up ends the
         wait: the request then loads what it needs itself and reports the store's error if there is one. On a

@@ -129,7 +129,6 @@ class Interview:
         return asked[0].finding if asked else None
 
     def baseline_question(self, obs: list, ranked: list) -> str | None:
-        from dxkb.kb.engine.types import Status
         from dxkb.kb.vocab import to_curie, to_iri
 
         top = [str(to_iri(c.disease)) for c in ranked[:10]]
@@ -140,33 +139,29 @@ class Interview:
             for f, p in features[d].items():
                 count[f] += 1
                 mass[f] += p
-        given = [o.finding for o in obs]
-        closure = self.closure(given)
-        implied = set().union(*(closure[o.finding] for o in obs if o.status is Status.PRESENT))
-        absent = {o.finding for o in obs if o.status is Status.ABSENT}
         candidates = sorted(count, key=lambda f: (-count[f], -mass[f], f))
-        curies = [to_curie(f) for f in candidates[:200]]
-        up = self.closure([c for c in curies if c in self.engine.findings])
-        for c in curies:
-            if c in given or c in implied or c not in up or up[c] & absent:
-                continue
-            return c
-        return None
+        return self.first_unknown(obs, [to_curie(f) for f in candidates[:200]])
 
     def told_question(self, obs: list, disease: str) -> str | None:
         """Protocol item 10: the true disease's most frequent annotated feature not yet known (ties by ID)."""
-        from dxkb.kb.engine.types import Status
         from dxkb.kb.vocab import to_curie, to_iri
 
         iri = str(to_iri(disease))
         frequency = {to_curie(f): p for f, p in self.engine.observability.features([iri])[iri].items()}
-        ordered = [c for c in sorted(frequency, key=lambda c: (-frequency[c], c)) if c in self.engine.findings]
+        return self.first_unknown(obs, sorted(frequency, key=lambda c: (-frequency[c], c)))
+
+    def first_unknown(self, obs: list, curies: list[str]) -> str | None:
+        """The first of ``curies`` (in their order) that is a finding of the store and not yet known: not given,
+        not implied present (an ancestor of a present finding), not implied absent (under an absent one)."""
+        from dxkb.kb.engine.types import Status
+
         given = [o.finding for o in obs]
         closure = self.closure(given)
         implied = set().union(*(closure[o.finding] for o in obs if o.status is Status.PRESENT))
         absent = {o.finding for o in obs if o.status is Status.ABSENT}
-        up = self.closure(ordered)
-        return next((c for c in ordered if c not in given and c not in implied and not up[c] & absent), None)
+        up = self.closure([c for c in curies if c in self.engine.findings])
+        return next((c for c in curies if c in up and c not in given and c not in implied and not up[c] & absent),
+                    None)
 
 
 def answer_rates(case: Case, first: list[str], interview: Interview) -> dict[str, list[int]]:
